@@ -1,0 +1,286 @@
+"""Strict parsing of the BITPOLL_* environment variables.
+
+Every helper either returns a well-typed value or raises ConfigError with one line that names
+the variable, repeats the bad value and says what is expected. Nothing here touches the disk
+except reading secret files the administrator pointed us at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+PREFIX = "BITPOLL_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(ImproperlyConfigured):
+    """A configuration value is malformed; the message is a single, self-explanatory line."""
+
+
+def _raw(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    value = (os.environ if env is None else env).get(PREFIX + name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def bad(name: str, value: str, expected: str) -> ConfigError:
+    return ConfigError(f"{PREFIX}{name}={value!r} is not valid: expected {expected}")
+
+
+def env_str(name: str, default: str) -> str:
+    value = _raw(name)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise bad(name, value, "true or false")
+
+
+def env_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    if not re.fullmatch(r"[0-9]+", value) or not minimum <= int(value) <= maximum:
+        raise bad(name, value, f"a whole number from {minimum} to {maximum}")
+    return int(value)
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() not in choices:
+        raise bad(name, value, "one of " + ", ".join(choices))
+    return value.lower()
+
+
+_HOST_RE = re.compile(
+    r"(\*|\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?|\[[0-9a-f:.]+\])",
+    re.IGNORECASE,
+)
+
+
+def env_hosts(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return default
+    hosts = [h.strip() for h in value.split(",") if h.strip()]
+    if not hosts or not all(_HOST_RE.fullmatch(h) for h in hosts):
+        raise bad(name, value, "a comma-separated list of host names, e.g. 'polls.example.org'")
+    return hosts
+
+
+def env_base_url(name: str, default: str) -> str:
+    value = _raw(name)
+    if value is None:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise bad(name, value, "an http:// or https:// URL such as 'https://polls.example.org'")
+    try:
+        parts.port  # noqa: B018 - accessing it validates the port
+    except ValueError:
+        raise bad(name, value, "a URL with a valid port") from None
+    return value.rstrip("/")
+
+
+def env_path(name: str, default: Path) -> Path:
+    value = _raw(name)
+    if value is None:
+        return default
+    path = Path(value)
+    if not path.is_absolute():
+        raise bad(name, value, "an absolute path")
+    return path
+
+
+@dataclass(frozen=True)
+class Bind:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    unix_path: str | None = None
+
+    def gunicorn(self) -> str:
+        if self.unix_path:
+            return f"unix:{self.unix_path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def env_bind(name: str, default: Bind) -> Bind:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.startswith("unix:"):
+        path = value[len("unix:") :]
+        if not path.startswith("/"):
+            raise bad(name, value, "'unix:' followed by an absolute socket path")
+        return Bind(unix_path=path)
+    match = re.fullmatch(r"(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})", value)
+    if not match or not 1 <= int(match.group(2)) <= 65535:
+        raise bad(name, value, "host:port (e.g. 127.0.0.1:8000, [::1]:8000) or unix:/path")
+    return Bind(host=match.group(1).strip("[]"), port=int(match.group(2)))
+
+
+def env_secret(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """Read a secret, first found wins: BITPOLL_<NAME>, BITPOLL_<NAME>_FILE, systemd credential.
+
+    The credential is the file `<name in lower case>` in $CREDENTIALS_DIRECTORY, which is how
+    systemd's LoadCredential= hands secrets to a service without putting them in its environment.
+    """
+    env = os.environ if env is None else env
+    value = _raw(name, env)
+    if value is not None:
+        return value
+    file_name = _raw(name + "_FILE", env)
+    if file_name is not None:
+        return _read_secret_file(PREFIX + name + "_FILE", Path(file_name))
+    cred_dir = env.get("CREDENTIALS_DIRECTORY")
+    if cred_dir:
+        cred = Path(cred_dir) / name.lower()
+        if cred.exists():
+            return _read_secret_file(f"credential {name.lower()!r}", cred)
+    return None
+
+
+def _read_secret_file(label: str, path: Path) -> str:
+    try:
+        content = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise ConfigError(f"{label}={str(path)!r} cannot be read ({reason})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{label}={str(path)!r} is not valid: expected UTF-8 text") from None
+    if not content:
+        raise ConfigError(f"{label}={str(path)!r} is empty: expected the secret in that file")
+    return content
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    state = env.get("STATE_DIRECTORY", "").split(":")[0]
+    if state:
+        return Path(state)
+    xdg = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "bitpoll"
+
+
+def data_dir() -> Path:
+    return env_path("DATA_DIR", default_data_dir())
+
+
+def database_config(name: str, default_sqlite: Path, data: Path) -> dict[str, object]:
+    """Turn BITPOLL_DATABASE_URL into a Django DATABASES entry.
+
+    sqlite:///name.sqlite3 is relative to the data directory, sqlite:////abs/path is absolute
+    (the convention SQLAlchemy and dj-database-url use). PostgreSQL accepts user, host, port,
+    database name, and `?host=/run/postgresql` for a unix socket directory.
+    """
+    value = _raw(name)
+    if value is None:
+        return _sqlite(default_sqlite)
+    parts = urlsplit(value)
+    if parts.scheme == "sqlite":
+        if parts.netloc or len(parts.path) < 2:
+            raise bad(name, value, "sqlite:///file.sqlite3 or sqlite:////absolute/path.sqlite3")
+        path = Path(unquote(parts.path[1:]))
+        return _sqlite(path if path.is_absolute() else data / path)
+    if parts.scheme in ("postgres", "postgresql"):
+        try:
+            port = parts.port
+        except ValueError:
+            raise bad(name, value, "a valid port in postgresql://user@host:port/name") from None
+        if parts.password:
+            raise bad(name, "<hidden>", "no password in the URL: use BITPOLL_DATABASE_PASSWORD_FILE")
+        db_name = unquote(parts.path.lstrip("/"))
+        if not db_name or "/" in db_name:
+            raise bad(name, value, "postgresql://user@host:port/name with a database name")
+        query = parse_qs(parts.query)
+        host = query.get("host", [unquote(parts.hostname or "")])[0]
+        unknown = set(query) - {"host", "sslmode"}
+        if unknown:
+            raise bad(name, value, "only the query parameters host and sslmode")
+        options: dict[str, object] = {}
+        if "sslmode" in query:
+            options["sslmode"] = query["sslmode"][0]
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": db_name,
+            "USER": unquote(parts.username or ""),
+            "HOST": host,
+            "PORT": str(port or ""),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "OPTIONS": options,
+        }
+    raise bad(name, value, "a sqlite:/// or postgresql:// URL")
+
+
+def _sqlite(path: Path) -> dict[str, object]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            # WAL lets readers proceed while one writer commits; IMMEDIATE takes the write lock
+            # at BEGIN so two writers queue on the busy timeout instead of failing mid-transaction.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;"
+                "PRAGMA busy_timeout=20000;"
+            ),
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Email:
+    backend: str
+    host: str = ""
+    port: int = 0
+    user: str = ""
+    use_tls: bool = False
+    use_ssl: bool = False
+
+
+def env_email(name: str) -> Email:
+    value = _raw(name)
+    if value is None or value == "console:":
+        return Email(backend="django.core.mail.backends.console.EmailBackend")
+    parts = urlsplit(value)
+    schemes = {"smtp": (False, False, 25), "smtp+starttls": (True, False, 587), "smtps": (False, True, 465)}
+    if parts.scheme not in schemes or not parts.hostname:
+        raise bad(name, value, "smtp://host:25, smtp+starttls://user@host:587, smtps://user@host:465 or console:")
+    tls, ssl, default_port = schemes[parts.scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise bad(name, value, "a valid port") from None
+    if parts.password:
+        raise bad(name, "<hidden>", "no password in the URL: use BITPOLL_EMAIL_PASSWORD_FILE")
+    return Email(
+        backend="django.core.mail.backends.smtp.EmailBackend",
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username or ""),
+        use_tls=tls,
+        use_ssl=ssl,
+    )

@@ -1,0 +1,200 @@
+"""Django settings for Bitpoll, read only from BITPOLL_* environment variables.
+
+Importing this module never writes anything: the data directory and the generated secret key
+are created by the `bitpoll` command (see bitpoll.__main__) before Django is set up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext_lazy as _
+
+from bitpoll import conf
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = conf.data_dir()
+
+DEBUG = conf.env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    configured = conf.env_secret("SECRET_KEY")
+    if configured is not None:
+        return configured
+    generated = DATA_DIR / "secret_key"
+    try:
+        return generated.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise conf.ConfigError(
+            f"no secret key: set BITPOLL_SECRET_KEY_FILE, or run `bitpoll` once to generate "
+            f"{generated}"
+        ) from None
+    except OSError as exc:
+        raise conf.ConfigError(f"secret key file {str(generated)!r} cannot be read ({exc.strerror})") from None
+
+
+SECRET_KEY = _secret_key()
+
+BASE_URL = conf.env_base_url("BASE_URL", "http://localhost:8000")
+_base = urlsplit(BASE_URL)
+HTTPS = _base.scheme == "https"
+ALLOWED_HOSTS = conf.env_hosts("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = [f"{_base.scheme}://{_base.netloc}"]
+BEHIND_PROXY = conf.env_bool("BEHIND_PROXY", False)
+
+BIND = conf.env_bind("BIND", conf.Bind())
+WORKERS = conf.env_int("WORKERS", 2, minimum=1, maximum=64)
+LOG_LEVEL = conf.env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical"))
+LOG_FORMAT = conf.env_choice("LOG_FORMAT", "text", ("text", "json"))
+
+INSTALLED_APPS = [
+    # bitpoll.core comes before staticfiles so that its collectstatic (which stamps the
+    # collected files for `bitpoll serve`) replaces Django's.
+    "bitpoll.core",
+    "bitpoll.polls",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "bitpoll.core.middleware.security_headers",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "bitpoll.urls"
+WSGI_APPLICATION = "bitpoll.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "bitpoll.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": conf.database_config(
+        "DATABASE_URL", default_sqlite=DATA_DIR / "bitpoll.sqlite3", data=DATA_DIR
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["PASSWORD"] = conf.env_secret("DATABASE_PASSWORD") or ""
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("de", _("German"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = conf.env_path("STATIC_ROOT", DATA_DIR / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Hashed names change with the content, so browsers may keep them forever.
+WHITENOISE_MAX_AGE = 3600
+
+# Flash messages travel in a signed cookie so that answering a poll writes no session row.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = 63072000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = HTTPS
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SILENCED_SYSTEM_CHECKS = [
+    # Replaced by bitpoll.W004, which explains what to set: TLS, HSTS and secure cookies
+    # all follow from an https:// BITPOLL_BASE_URL.
+    "security.W004",
+    "security.W008",
+    "security.W012",
+    "security.W016",
+]
+
+# Answers and comments are small; anything bigger is a mistake or an attack.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+_email = conf.env_email("EMAIL_URL")
+EMAIL_BACKEND = _email.backend
+EMAIL_HOST = _email.host
+EMAIL_PORT = _email.port
+EMAIL_HOST_USER = _email.user
+EMAIL_HOST_PASSWORD = (conf.env_secret("EMAIL_PASSWORD") or "") if _email.host else ""
+EMAIL_USE_TLS = _email.use_tls
+EMAIL_USE_SSL = _email.use_ssl
+DEFAULT_FROM_EMAIL = conf.env_str("EMAIL_FROM", "bitpoll@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "bitpoll.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": LOG_FORMAT,
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL.upper()},
+    "loggers": {
+        # Requests are already in gunicorn's access log; keep 4xx noise out of the error log.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "ERROR"},
+    },
+}
