@@ -207,7 +207,9 @@ def database_config(name: str, default_sqlite: Path, data: Path) -> dict[str, ob
         except ValueError:
             raise bad(name, value, "a valid port in postgresql://user@host:port/name") from None
         if parts.password:
-            raise bad(name, "<hidden>", "no password in the URL: use BITPOLL_DATABASE_PASSWORD_FILE")
+            raise bad(
+                name, "<hidden>", "no password in the URL: use BITPOLL_DATABASE_PASSWORD_FILE"
+            )
         db_name = unquote(parts.path.lstrip("/"))
         if not db_name or "/" in db_name:
             raise bad(name, value, "postgresql://user@host:port/name with a database name")
@@ -266,9 +268,17 @@ def env_email(name: str) -> Email:
     if value is None or value == "console:":
         return Email(backend="django.core.mail.backends.console.EmailBackend")
     parts = urlsplit(value)
-    schemes = {"smtp": (False, False, 25), "smtp+starttls": (True, False, 587), "smtps": (False, True, 465)}
+    schemes = {
+        "smtp": (False, False, 25),
+        "smtp+starttls": (True, False, 587),
+        "smtps": (False, True, 465),
+    }
     if parts.scheme not in schemes or not parts.hostname:
-        raise bad(name, value, "smtp://host:25, smtp+starttls://user@host:587, smtps://user@host:465 or console:")
+        raise bad(
+            name,
+            value,
+            "smtp://host:25, smtp+starttls://user@host:587, smtps://user@host:465 or console:",
+        )
     tls, ssl, default_port = schemes[parts.scheme]
     try:
         port = parts.port or default_port

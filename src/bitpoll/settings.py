@@ -32,7 +32,9 @@ def _secret_key() -> str:
             f"{generated}"
         ) from None
     except OSError as exc:
-        raise conf.ConfigError(f"secret key file {str(generated)!r} cannot be read ({exc.strerror})") from None
+        raise conf.ConfigError(
+            f"secret key file {str(generated)!r} cannot be read ({exc.strerror})"
+        ) from None
 
 
 SECRET_KEY = _secret_key()
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     # collected files for `bitpoll serve`) replaces Django's.
     "bitpoll.core",
     "bitpoll.polls",
+    "bitpoll.ops",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

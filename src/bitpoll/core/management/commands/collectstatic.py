@@ -11,7 +11,7 @@ class Command(collectstatic.Command):
         "them so that `bitpoll serve` knows they match the installed code."
     )
 
-    def handle(self, **options: Any) -> str:
+    def handle(self, **options: Any) -> str | None:
         result = super().handle(**options)
         if not options.get("dry_run"):
             staticstamp.write()
