@@ -69,6 +69,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "bitpoll.core.middleware.security_headers",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Inside WhiteNoise, which serves static files precompressed; pages are compressed here.
+    # Django adds random bytes to each gzip header against BREACH, and CSRF tokens are masked
+    # per response.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

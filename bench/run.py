@@ -1,0 +1,341 @@
+"""Bitpoll's benchmark: poll pages against the server's own ceiling, /healthz, in one run.
+
+Usage: python bench/run.py [--postgres] [--json PATH] [--duration SECONDS]
+
+Creates a fresh data dir, seeds three polls through the real models (small 5x5, big 30x200,
+huge 60x2000), starts `bitpoll serve` with 2 workers and measures with wrk (8 connections):
+requests per second and p50/p99 latency for /healthz, each poll page and submitting an answer;
+cold start to the first 200; resident memory of all server processes after the load; SQL
+queries per poll page; page size raw and gzipped. Prints a table and one line per target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from html.parser import HTMLParser
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CONNECTIONS = 8
+WORKERS = 2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def request(
+    port: int,
+    path: str,
+    headers: dict[str, str] | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def wait_healthy(port: int, process: subprocess.Popen[bytes], started: float) -> float:
+    while time.perf_counter() - started < 120:
+        if process.poll() is not None:
+            raise RuntimeError("bitpoll serve exited before it was ready")
+        try:
+            if request(port, "/healthz")[0] == 200:
+                return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.005)
+    raise TimeoutError("bitpoll serve did not become ready")
+
+
+def process_tree(pid: int) -> list[int]:
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            pids.extend(process_tree(int(child)))
+    return pids
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """Resident set size summed over the server's processes, and the proportional set size."""
+    rss = pss = 0
+    for p in process_tree(pid):
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss += int(line.split()[1])
+        rollup = Path(f"/proc/{p}/smaps_rollup")
+        if rollup.exists():
+            for line in rollup.read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+    return rss / 1024, pss / 1024
+
+
+class FormParser(HTMLParser):
+    """Collect the fields of the answer form: hidden values, a name, the first choice per option."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, object]] = []
+        self._current: dict[str, object] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method", "").lower() == "post":
+            self._current = {"action": a.get("action", ""), "fields": {}, "radios": 0}
+            self.forms.append(self._current)
+        elif tag == "input" and self._current is not None and a.get("name"):
+            fields: dict[str, str] = self._current["fields"]  # type: ignore[assignment]
+            kind = a.get("type", "text")
+            if kind == "radio":
+                self._current["radios"] = int(self._current["radios"]) + 1  # type: ignore[call-overload]
+                fields.setdefault(a["name"], a.get("value", ""))
+            elif kind in ("hidden", "text") and a["name"] not in fields:
+                fields[a["name"]] = a.get("value", "") or ("Benchmark" if kind == "text" else "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._current = None
+
+
+def answer_form(port: int, path: str) -> tuple[str, bytes, str]:
+    """The answer form's action, an encoded body, and the CSRF cookie for wrk."""
+    status, headers, body = request(port, path)
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}")
+    parser = FormParser()
+    parser.feed(body.decode())
+    form = max(parser.forms, key=lambda f: int(f["radios"]))  # type: ignore[call-overload]
+    cookie = re.search(r"csrftoken=([^;]+)", headers.get("set-cookie", ""))
+    if not cookie:
+        raise RuntimeError("no CSRF cookie on the poll page")
+    action = str(form["action"]) or path
+    return action, urllib.parse.urlencode(form["fields"]).encode(), f"csrftoken={cookie.group(1)}"  # type: ignore[arg-type]
+
+
+def wrk(url: str, duration: int, script: Path | None = None) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = sum(
+        int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|Socket errors:.*?):?\s+(\d+)", out)
+    )
+    latency = {p: _ms(v) for p, v in re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M)}
+    return {"rps": rps, "p50_ms": latency["50"], "p99_ms": latency["99"], "errors": errors}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def count_queries(env: dict[str, str], slugs: dict[str, str]) -> dict[str, int]:
+    code = (
+        "import json, sys, django; django.setup()\n"
+        "from django.db import connection\n"
+        "from django.test import Client\n"
+        "from django.test.utils import CaptureQueriesContext\n"
+        "client = Client()\n"
+        "result = {}\n"
+        "for size, slug in json.loads(sys.argv[1]).items():\n"
+        "    client.get(f'/{slug}/')\n"
+        "    with CaptureQueriesContext(connection) as ctx:\n"
+        "        assert client.get(f'/{slug}/').status_code == 200\n"
+        "    result[size] = len(ctx.captured_queries)\n"
+        "print(json.dumps(result))\n"
+    )
+    env = {**env, "DJANGO_SETTINGS_MODULE": "bitpoll.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(slugs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="also measure on a throwaway PostgreSQL cluster"
+    )
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench/run.py needs wrk (apt-get install wrk)")
+    backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    figures = {backend: measure(backend, args.duration) for backend in backends}
+    report(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def measure(backend: str, duration: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="bitpoll-bench-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BITPOLL_")}
+        env.update(
+            BITPOLL_DATA_DIR=str(Path(tmp) / "data"),
+            BITPOLL_SECRET_KEY=secrets.token_urlsafe(48),
+            BITPOLL_WORKERS=str(WORKERS),
+            BITPOLL_LOG_LEVEL="warning",
+        )
+        cluster = None
+        if backend == "postgresql":
+            sys.path.insert(0, str(HERE.parent / "tests"))
+            from pgcluster import start_cluster  # type: ignore[import-not-found]
+
+            cluster = start_cluster(Path(tmp) / "pg")
+            env.update(BITPOLL_DATABASE_URL=cluster.url)
+        try:
+            return _measure(env, duration, Path(tmp))
+        finally:
+            if cluster is not None:
+                cluster.stop()
+
+
+def _measure(env: dict[str, str], duration: int, tmp: Path) -> dict[str, object]:
+    bitpoll = [sys.executable, "-m", "bitpoll"]
+    subprocess.run([*bitpoll, "migrate", "-v0"], env=env, check=True)
+    subprocess.run([*bitpoll, "collectstatic", "--noinput", "-v0"], env=env, check=True)
+    slugs = json.loads(
+        subprocess.run(
+            [sys.executable, str(HERE / "seed.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    port = free_port()
+    env = {**env, "BITPOLL_BIND": f"127.0.0.1:{port}"}
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [*bitpoll, "serve", "--no-migrate"], env=env, stderr=subprocess.DEVNULL
+    )
+    try:
+        cold_start = wait_healthy(port, server, started)
+        base = f"http://127.0.0.1:{port}"
+        figures: dict[str, object] = {"cold_start_ms": round(cold_start * 1000), "pages": {}}
+        pages: dict[str, dict[str, object]] = figures["pages"]  # type: ignore[assignment]
+        for size, slug in slugs.items():
+            status, _, raw = request(port, f"/{slug}/")
+            _, headers, zipped = request(port, f"/{slug}/", {"Accept-Encoding": "gzip"})
+            assert status == 200, (size, status)
+            served_gzip = headers.get("content-encoding") == "gzip"
+            pages[size] = {
+                "raw_bytes": len(raw),
+                "gzip_bytes": len(zipped) if served_gzip else len(gzip.compress(raw)),
+                "served_gzip": served_gzip,
+            }
+        figures["healthz"] = wrk(f"{base}/healthz", duration)
+        for size, slug in slugs.items():
+            pages[size].update(wrk(f"{base}/{slug}/", duration))
+        action, body, cookie = answer_form(port, f"/{slugs['small']}/")
+        script = tmp / "post.lua"
+        script.write_text(
+            'wrk.method = "POST"\n'
+            f"wrk.body = {json.dumps(body.decode())}\n"
+            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            f'wrk.headers["Cookie"] = "{cookie}"\n'
+            f'wrk.headers["Referer"] = "{base}/"\n'
+        )
+        figures["answer"] = wrk(f"{base}{action}", duration, script)
+        rss, pss = memory_mb(server.pid)
+        figures["memory_rss_mb"] = round(rss, 1)
+        figures["memory_pss_mb"] = round(pss, 1)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    figures["queries"] = count_queries(env, slugs)
+    return figures
+
+
+def report(all_figures: dict[str, dict[str, object]]) -> None:
+    for backend, f in all_figures.items():
+        h: dict[str, float] = f["healthz"]  # type: ignore[assignment]
+        pages: dict[str, dict[str, float]] = f["pages"]  # type: ignore[assignment]
+        answer: dict[str, float] = f["answer"]  # type: ignore[assignment]
+        queries: dict[str, int] = f["queries"]  # type: ignore[assignment]
+        print(f"\n== {backend}: {WORKERS} workers, {CONNECTIONS} connections ==")
+        print(
+            f"{'endpoint':<14}{'req/s':>9}{'% healthz':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'queries':>9}{'raw KB':>9}{'gzip KB':>9}"
+        )
+        rows = (
+            [("healthz", h, None, None)]
+            + [(f"poll {s}", p, queries.get(s), p) for s, p in pages.items()]
+            + [("answer small", answer, None, None)]
+        )
+        for name, r, q, page in rows:
+            share = 100 * r["rps"] / h["rps"]
+            size = (
+                f"{page['raw_bytes'] / 1024:>9.1f}{page['gzip_bytes'] / 1024:>9.1f}"
+                if page
+                else f"{'':>18}"
+            )
+            print(
+                f"{name:<14}{r['rps']:>9.0f}{share:>10.0f}%{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{int(r['errors']):>8}{q if q is not None else '':>9}{size}"
+            )
+        print(f"cold start to first 200: {f['cold_start_ms']} ms")
+        print(
+            f"memory after the load: {f['memory_rss_mb']} MB RSS (all processes), {f['memory_pss_mb']} MB PSS"
+        )
+        targets = [
+            (
+                "small poll page >= 50% of /healthz throughput",
+                pages["small"]["rps"] >= 0.5 * h["rps"],
+            ),
+            ("big poll page >= 20% of /healthz throughput", pages["big"]["rps"] >= 0.2 * h["rps"]),
+            ("huge poll page p99 < 250 ms", pages["huge"]["p99_ms"] < 250),
+            (
+                "answer to the small poll >= 25% of /healthz throughput",
+                answer["rps"] >= 0.25 * h["rps"],
+            ),
+            ("cold start to first 200 < 1 s", int(f["cold_start_ms"]) < 1000),  # type: ignore[call-overload]
+            (
+                "resident memory (2 workers) < 150 MB after the load",
+                float(f["memory_rss_mb"]) < 150,
+            ),  # type: ignore[arg-type]
+            (
+                "SQL queries per poll page <= 8 and equal for every size",
+                len(set(queries.values())) == 1 and max(queries.values()) <= 8,
+            ),
+            ("big poll page <= 120 KB raw", pages["big"]["raw_bytes"] <= 120 * 1024),
+            ("big poll page <= 15 KB gzipped", pages["big"]["gzip_bytes"] <= 15 * 1024),
+            (
+                "no failed request in any run",
+                all(r["errors"] == 0 for r in [h, answer, *pages.values()]),
+            ),
+        ]
+        for text, met in targets:
+            print(f"target [{backend}]: {text}: {'met' if met else 'not met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Seed the benchmark polls through the real models and services; print their slugs as JSON.
+
+Run with the same BITPOLL_* environment as the server: `python bench/seed.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+
+SIZES = {"small": (5, 5), "big": (30, 200), "huge": (60, 2000)}
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bitpoll.settings")
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from bitpoll.polls import services
+    from bitpoll.polls.options import ParsedOption
+
+    rng = random.Random(20261125)  # the same data on every run
+    slugs: dict[str, str] = {}
+    for size, (n_options, n_answers) in SIZES.items():
+        options = [
+            ParsedOption(text=f"Option {i + 1}", group=f"Group {i // 10 + 1}")
+            for i in range(n_options)
+        ]
+        poll, _admin = services.create_poll(
+            title=f"Benchmark {size}: {n_options} options, {n_answers} answers",
+            description="Which of these suits you? *Markdown* in the description.",
+            kind="text",
+            time_zone="Europe/Berlin",
+            options=options,
+            slug=f"bench-{size}",
+        )
+        option_ids = list(poll.options.values_list("pk", flat=True))
+        choice_ids = list(poll.choices.values_list("pk", flat=True))
+        with transaction.atomic():
+            for number in range(n_answers):
+                answers = {
+                    oid: services.Answer(
+                        choice_id=rng.choice(choice_ids),
+                        comment="works if late" if rng.random() < 0.05 else "",
+                    )
+                    for oid in option_ids
+                }
+                services.add_entry(poll, f"Participant {number + 1}", answers)
+        slugs[size] = poll.slug
+    json.dump(slugs, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
