@@ -1,0 +1,1 @@
+"""Operations: backups that restore anywhere, into SQLite or PostgreSQL."""
