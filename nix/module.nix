@@ -1,0 +1,798 @@
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+
+let
+  inherit (lib)
+    concatMapStringsSep
+    concatStringsSep
+    escapeShellArg
+    hasInfix
+    hasPrefix
+    literalExpression
+    mapAttrs'
+    mapAttrsToList
+    mkEnableOption
+    mkIf
+    mkMerge
+    mkOption
+    nameValuePair
+    optional
+    optionalAttrs
+    optionals
+    optionalString
+    removePrefix
+    types
+    ;
+
+  cfg = config.services.bitpoll;
+  db = cfg.database;
+  email = cfg.email;
+
+  hardening = import ./hardening.nix;
+  bitpoll = "${cfg.package}/bin/bitpoll";
+  staticParent = "${cfg.package}/share/bitpoll";
+
+  # IPv6 literals need brackets in URLs and in ListenStream=.
+  bracketed = host: if hasInfix ":" host && !hasPrefix "[" host then "[${host}]" else host;
+  isLoopback =
+    host:
+    builtins.elem host [
+      "localhost"
+      "::1"
+      "[::1]"
+    ]
+    || hasPrefix "127." host;
+  isSocketDir = host: hasPrefix "/" host;
+  isInStore = path: hasPrefix "${builtins.storeDir}/" (toString path);
+
+  listen = "${bracketed cfg.listenAddress}:${toString cfg.port}";
+  # nginx reaches a wildcard listener through loopback.
+  upstreamHost =
+    if cfg.listenAddress == "0.0.0.0" then
+      "127.0.0.1"
+    else if cfg.listenAddress == "::" then
+      "[::1]"
+    else
+      bracketed cfg.listenAddress;
+  upstream = "${upstreamHost}:${toString cfg.port}";
+
+  dbHost = if db.host == null then "/run/postgresql" else db.host;
+  databaseUrl =
+    if db.type == "sqlite" then
+      "sqlite:///${cfg.dataDir}/bitpoll.sqlite3"
+    else if isSocketDir dbHost then
+      # Peer authentication: libpq takes the role name from the OS user.
+      if db.user == cfg.user then
+        "postgresql:///${db.name}?host=${dbHost}"
+      else
+        "postgresql://${db.user}@/${db.name}?host=${dbHost}"
+    else
+      "postgresql://${db.user}@${bracketed dbHost}:${toString db.port}/${db.name}";
+
+  emailScheme =
+    {
+      starttls = "smtp+starttls";
+      tls = "smtps";
+      none = "smtp";
+    }
+    .${email.security};
+  emailUserInfo = optionalString (email.user != null) "${lib.escapeURL email.user}@";
+  emailUrl = "${emailScheme}://${emailUserInfo}${bracketed email.host}:${toString email.port}";
+
+  envValue =
+    value:
+    if builtins.isBool value then
+      lib.boolToString value
+    else
+      toString value;
+
+  # `settings` keys may be written with or without the BITPOLL_ prefix.
+  settingsEnv = mapAttrs' (
+    name: value: nameValuePair "BITPOLL_${removePrefix "BITPOLL_" name}" (envValue value)
+  ) cfg.settings;
+  settingsNames = builtins.attrNames settingsEnv;
+
+  environment = {
+    BITPOLL_DATA_DIR = cfg.dataDir;
+    BITPOLL_ALLOWED_HOSTS = concatStringsSep "," cfg.allowedHosts;
+    BITPOLL_BASE_URL = cfg.baseUrl;
+    BITPOLL_BIND = listen;
+    BITPOLL_WORKERS = toString cfg.workers;
+    BITPOLL_DATABASE_URL = databaseUrl;
+    BITPOLL_BEHIND_PROXY = lib.boolToString cfg.nginx.enable;
+  }
+  // optionalAttrs (email.host != null) { BITPOLL_EMAIL_URL = emailUrl; }
+  // optionalAttrs (email.from != null) { BITPOLL_EMAIL_FROM = email.from; }
+  // settingsEnv;
+
+  # Secrets reach the app as systemd credentials: systemd reads the files when
+  # the unit starts, so they are never read at evaluation time nor copied into
+  # the store.
+  credentials =
+    optional (cfg.secretKeyFile != null) "secret_key:${toString cfg.secretKeyFile}"
+    ++ optional (db.passwordFile != null) "database_password:${toString db.passwordFile}"
+    ++ optional (email.passwordFile != null) "email_password:${toString email.passwordFile}";
+
+  # Nothing remote configured: the service may then talk to loopback only.
+  # A socket handed over by bitpoll.socket is not affected by these rules, so
+  # clients still reach the app on any listen address.
+  remoteDatabase = db.type == "postgresql" && !(isSocketDir dbHost || isLoopback dbHost);
+  remoteEmail = email.host != null && !isLoopback email.host;
+  configuredElsewhere =
+    cfg.environmentFile != null
+    || builtins.elem "BITPOLL_DATABASE_URL" settingsNames
+    || builtins.elem "BITPOLL_EMAIL_URL" settingsNames;
+  loopbackOnly = !(remoteDatabase || remoteEmail || configuredElsewhere);
+
+  underVarLib = path: hasPrefix "/var/lib/" path && removePrefix "/var/lib/" path != "";
+  backupOutsideData = !hasPrefix "${cfg.dataDir}/" "${cfg.backup.directory}/";
+  defaultBackupDir = cfg.backup.directory == "${cfg.dataDir}/backups";
+
+  stateConfig =
+    if underVarLib cfg.dataDir then
+      {
+        StateDirectory = removePrefix "/var/lib/" cfg.dataDir;
+        StateDirectoryMode = "0700";
+      }
+    else
+      { ReadWritePaths = [ cfg.dataDir ]; };
+
+  serviceBase =
+    hardening
+    // stateConfig
+    // {
+      User = cfg.user;
+      Group = cfg.group;
+      WorkingDirectory = cfg.dataDir;
+      LoadCredential = credentials;
+    }
+    // optionalAttrs (cfg.environmentFile != null) {
+      EnvironmentFile = toString cfg.environmentFile;
+    }
+    // optionalAttrs loopbackOnly {
+      IPAddressDeny = "any";
+      IPAddressAllow = "localhost";
+    };
+
+  postgresqlLocal =
+    db.type == "postgresql" && (db.createLocally || (isSocketDir dbHost && config.services.postgresql.enable));
+  postgresqlUnits = {
+    after = optionals postgresqlLocal [
+      "postgresql.service"
+      "postgresql.target"
+    ];
+    requires = optional postgresqlLocal "postgresql.service";
+    # postgresql.target (NixOS 25.11 and later) is reached once the ensure*
+    # databases and roles exist; Wants= is harmless where it does not exist.
+    wants = optional postgresqlLocal "postgresql.target";
+  };
+
+  # systemd-run gives an admin command the service's user, environment and
+  # credentials ($CREDENTIALS_DIRECTORY), which sudo could not.
+  manageArgs = [
+    "--wait"
+    "--collect"
+    "--quiet"
+    "--service-type=exec"
+    "--uid=${cfg.user}"
+    "--gid=${cfg.group}"
+    "--working-directory=${cfg.dataDir}"
+    "--property=UMask=0077"
+  ]
+  ++ optional (underVarLib cfg.dataDir) "--property=StateDirectory=${stateConfig.StateDirectory}"
+  ++ map (credential: "--property=LoadCredential=${credential}") credentials
+  ++ optional (
+    cfg.environmentFile != null
+  ) "--property=EnvironmentFile=${toString cfg.environmentFile}"
+  ++ mapAttrsToList (name: value: "--setenv=${name}=${value}") environment;
+
+  manage = pkgs.writeShellScriptBin "bitpoll-manage" ''
+    set -euo pipefail
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "bitpoll-manage: run it as root; it runs bitpoll as ${cfg.user} with the service's environment and credentials" >&2
+      exit 1
+    fi
+    io=--pipe
+    if [ -t 0 ] && [ -t 1 ]; then io=--pty; fi
+    exec ${pkgs.systemd}/bin/systemd-run "$io" \
+      ${concatMapStringsSep " \\\n  " escapeShellArg manageArgs} \
+      -- ${bitpoll} "$@"
+  '';
+
+  secretOptions = [
+    {
+      name = "secretKeyFile";
+      value = cfg.secretKeyFile;
+    }
+    {
+      name = "database.passwordFile";
+      value = db.passwordFile;
+    }
+    {
+      name = "email.passwordFile";
+      value = email.passwordFile;
+    }
+    {
+      name = "environmentFile";
+      value = cfg.environmentFile;
+    }
+  ];
+
+  secretSettings = builtins.filter (
+    name:
+    builtins.elem name [
+      "BITPOLL_SECRET_KEY"
+      "BITPOLL_DATABASE_PASSWORD"
+      "BITPOLL_EMAIL_PASSWORD"
+    ]
+  ) settingsNames;
+
+  secretFileOption =
+    what:
+    mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      example = "/run/agenix/bitpoll-${what}";
+      description = ''
+        File holding the ${what}, outside the Nix store (for example managed by
+        agenix or sops-nix). systemd reads it when the service starts and hands
+        it over as a credential; it is never read during evaluation.
+      '';
+    };
+in
+{
+  options.services.bitpoll = {
+    enable = mkEnableOption "Bitpoll, a self-hosted poll and meeting scheduler";
+
+    package = mkOption {
+      type = types.package;
+      default = pkgs.bitpoll;
+      defaultText = literalExpression "pkgs.bitpoll";
+      example = literalExpression "inputs.bitpoll.packages.\${pkgs.system}.default";
+      description = "The Bitpoll package to run. The flake's module sets it to the flake's package.";
+    };
+
+    listenAddress = mkOption {
+      type = types.str;
+      default = "127.0.0.1";
+      example = "::";
+      description = ''
+        Address bitpoll.socket listens on. Keep the loopback default behind
+        nginx; use `0.0.0.0` or `::` to serve other machines directly.
+      '';
+    };
+
+    port = mkOption {
+      type = types.port;
+      default = 8000;
+      example = 8080;
+      description = "TCP port bitpoll.socket listens on.";
+    };
+
+    allowedHosts = mkOption {
+      type = types.listOf types.str;
+      default = optional (cfg.nginx.enable && cfg.nginx.hostName != null) cfg.nginx.hostName ++ [
+        "localhost"
+        "127.0.0.1"
+        "[::1]"
+      ];
+      defaultText = literalExpression ''
+        optional (nginx.enable && nginx.hostName != null) nginx.hostName
+        ++ [ "localhost" "127.0.0.1" "[::1]" ]
+      '';
+      example = [ "polls.example.org" ];
+      description = ''
+        Host names the site answers to (Django's `ALLOWED_HOSTS`,
+        `BITPOLL_ALLOWED_HOSTS`). A leading dot matches subdomains.
+      '';
+    };
+
+    baseUrl = mkOption {
+      type = types.str;
+      default =
+        let
+          vhost = config.services.nginx.virtualHosts.${cfg.nginx.hostName} or { };
+          tls = vhost.forceSSL or false || vhost.onlySSL or false;
+        in
+        if cfg.nginx.enable && cfg.nginx.hostName != null then
+          "${if tls then "https" else "http"}://${cfg.nginx.hostName}"
+        else
+          "http://localhost:${toString cfg.port}";
+      defaultText = literalExpression ''
+        if nginx.enable then "https://''${nginx.hostName}" (http without forceSSL/onlySSL)
+        else "http://localhost:''${toString port}"
+      '';
+      example = "https://polls.example.org";
+      description = ''
+        Public URL of the site (`BITPOLL_BASE_URL`): used in links in e-mails,
+        as trusted CSRF origin, and to turn on secure cookies and HSTS when it
+        starts with `https://`.
+      '';
+    };
+
+    secretKeyFile = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      example = "/run/agenix/bitpoll-secret-key";
+      description = ''
+        File holding Django's secret key, outside the Nix store (agenix,
+        sops-nix, or a file only root can read). Passed to the service as the
+        systemd credential `secret_key`, never read during evaluation. When
+        null, Bitpoll generates a key once into `dataDir/secret_key`
+        (mode 0600).
+      '';
+    };
+
+    dataDir = mkOption {
+      type = types.path;
+      default = "/var/lib/bitpoll";
+      example = "/srv/bitpoll";
+      description = ''
+        Directory for all state: the SQLite database, the generated secret
+        key and backups. Below /var/lib it is the unit's StateDirectory
+        (created with mode 0700); elsewhere it is created by tmpfiles.
+      '';
+    };
+
+    workers = mkOption {
+      type = types.ints.positive;
+      default = 2;
+      example = 4;
+      description = "Number of gunicorn worker processes (`BITPOLL_WORKERS`).";
+    };
+
+    settings = mkOption {
+      type = types.attrsOf (
+        types.oneOf [
+          types.str
+          types.int
+          types.bool
+        ]
+      );
+      default = { };
+      example = {
+        LOG_FORMAT = "json";
+        LOG_LEVEL = "warning";
+      };
+      description = ''
+        Further settings as `BITPOLL_*` environment variables (see
+        docs/configuration.md); the prefix may be left out. Booleans become
+        `true`/`false`. Values here win over the typed options. They end up
+        in the world-readable store, so secrets belong in the `*File`
+        options instead.
+      '';
+    };
+
+    environmentFile = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      example = "/run/secrets/bitpoll.env";
+      description = ''
+        Optional file of `BITPOLL_*=value` lines, read by systemd when the
+        service starts (EnvironmentFile=), for settings kept out of the store.
+      '';
+    };
+
+    database = {
+      type = mkOption {
+        type = types.enum [
+          "sqlite"
+          "postgresql"
+        ];
+        default = "sqlite";
+        example = "postgresql";
+        description = "Database engine. SQLite lives in `dataDir` and needs no server.";
+      };
+
+      createLocally = mkOption {
+        type = types.bool;
+        default = false;
+        example = true;
+        description = ''
+          Set up PostgreSQL on this machine with a database and a role for
+          Bitpoll, reached over the unix socket with peer authentication
+          (no password). Needs `type = "postgresql"`.
+        '';
+      };
+
+      host = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "db.example.org";
+        description = ''
+          PostgreSQL host name, or a socket directory starting with `/`.
+          Null means the local socket directory /run/postgresql.
+        '';
+      };
+
+      port = mkOption {
+        type = types.port;
+        default = 5432;
+        example = 5433;
+        description = "PostgreSQL port, used when `host` is a host name.";
+      };
+
+      name = mkOption {
+        type = types.str;
+        default = "bitpoll";
+        example = "polls";
+        description = "Database name.";
+      };
+
+      user = mkOption {
+        type = types.str;
+        default = cfg.user;
+        defaultText = literalExpression "config.services.bitpoll.user";
+        example = "polls";
+        description = "Database role.";
+      };
+
+      passwordFile = secretFileOption "database password";
+    };
+
+    email = {
+      host = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "smtp.example.org";
+        description = "SMTP server. Null keeps mails on the console (the journal).";
+      };
+
+      port = mkOption {
+        type = types.port;
+        default = 587;
+        example = 465;
+        description = "SMTP port.";
+      };
+
+      security = mkOption {
+        type = types.enum [
+          "starttls"
+          "tls"
+          "none"
+        ];
+        default = "starttls";
+        example = "tls";
+        description = ''
+          `starttls` (usually port 587), `tls` (implicit TLS, usually 465) or
+          `none` (a relay on the same host or network, port 25).
+        '';
+      };
+
+      user = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "polls@example.org";
+        description = "SMTP user name, if the server wants a login.";
+      };
+
+      passwordFile = secretFileOption "SMTP password";
+
+      from = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "Bitpoll <polls@example.org>";
+        description = "Sender address of mails (`BITPOLL_EMAIL_FROM`).";
+      };
+    };
+
+    nginx = {
+      enable = mkOption {
+        type = types.bool;
+        default = false;
+        example = true;
+        description = ''
+          Put nginx in front: a virtual host `hostName` proxying to the app,
+          serving static files straight from the package with long-lived
+          caching. Add TLS through `services.nginx.virtualHosts.<hostName>`
+          (`enableACME`, `forceSSL`).
+        '';
+      };
+
+      hostName = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "polls.example.org";
+        description = "Name of the nginx virtual host; required with `nginx.enable`.";
+      };
+    };
+
+    backup = {
+      enable = mkOption {
+        type = types.bool;
+        default = false;
+        example = true;
+        description = "Write a backup archive regularly with `bitpoll backup`.";
+      };
+
+      startAt = mkOption {
+        type = types.str;
+        default = "daily";
+        example = "*-*-* 03:30:00";
+        description = "When to back up, as a systemd calendar expression (OnCalendar=).";
+      };
+
+      directory = mkOption {
+        type = types.path;
+        default = "${cfg.dataDir}/backups";
+        defaultText = literalExpression ''"''${config.services.bitpoll.dataDir}/backups"'';
+        example = "/var/backup/bitpoll";
+        description = "Where the archives go.";
+      };
+
+      keep = mkOption {
+        type = types.ints.positive;
+        default = 14;
+        example = 30;
+        description = "How many archives to keep; older ones are removed after a successful backup.";
+      };
+    };
+
+    openFirewall = mkOption {
+      type = types.bool;
+      default = false;
+      example = true;
+      description = ''
+        Open the firewall: ports 80 and 443 with `nginx.enable`, else `port`.
+      '';
+    };
+
+    user = mkOption {
+      type = types.str;
+      default = "bitpoll";
+      example = "polls";
+      description = "System user the service runs as (created by the module).";
+    };
+
+    group = mkOption {
+      type = types.str;
+      default = "bitpoll";
+      example = "polls";
+      description = "Group of the service user (created by the module).";
+    };
+  };
+
+  config = mkIf cfg.enable (mkMerge [
+    {
+      assertions =
+        [
+          {
+            assertion = cfg.allowedHosts != [ ];
+            message = ''
+              services.bitpoll.allowedHosts is empty, so Bitpoll would reject every request.
+              List the names people use to reach it, e.g. allowedHosts = [ "polls.example.org" ];
+            '';
+          }
+          {
+            assertion = cfg.nginx.enable -> cfg.nginx.hostName != null;
+            message = ''
+              services.bitpoll.nginx.enable needs a virtual host name:
+              set services.bitpoll.nginx.hostName = "polls.example.org";
+            '';
+          }
+          {
+            assertion = db.createLocally -> db.type == "postgresql";
+            message = ''
+              services.bitpoll.database.createLocally sets up PostgreSQL, but database.type is "${db.type}".
+              Set database.type = "postgresql", or drop createLocally (SQLite needs no server).
+            '';
+          }
+          {
+            assertion = db.createLocally -> (db.host == null || db.host == "/run/postgresql");
+            message = ''
+              services.bitpoll.database.createLocally creates the database on this machine and connects
+              over /run/postgresql, but database.host = "${toString db.host}" points elsewhere.
+              Remove database.host to use the local server, or set createLocally = false to use that host.
+            '';
+          }
+          {
+            assertion = db.createLocally -> db.user == cfg.user;
+            message = ''
+              services.bitpoll.database.createLocally uses peer authentication, which needs the database
+              role to match the service user: set database.user = "${cfg.user}" (or leave it unset).
+            '';
+          }
+          {
+            assertion = db.createLocally -> db.name == db.user;
+            message = ''
+              services.bitpoll.database.createLocally makes the role own a database of the same name:
+              set database.name = "${db.user}".
+            '';
+          }
+          {
+            assertion = db.createLocally -> db.passwordFile == null;
+            message = ''
+              services.bitpoll.database.createLocally connects with peer authentication, without a
+              password: remove database.passwordFile.
+            '';
+          }
+          {
+            assertion = email.passwordFile != null -> email.user != null;
+            message = ''
+              services.bitpoll.email.passwordFile is set but email.user is not; set the SMTP login name
+              in email.user.
+            '';
+          }
+          {
+            assertion = secretSettings == [ ];
+            message = ''
+              services.bitpoll.settings contains ${concatStringsSep ", " secretSettings}, which would be
+              stored world-readable in the Nix store. Use secretKeyFile, database.passwordFile or
+              email.passwordFile instead.
+            '';
+          }
+        ]
+        ++ map (secret: {
+          assertion = secret.value == null || !isInStore secret.value;
+          message = ''
+            services.bitpoll.${secret.name} = "${toString secret.value}" is inside the Nix store, which
+            every user can read. Keep the file outside the store, e.g. with agenix
+            (config.age.secrets.<name>.path) or sops-nix (config.sops.secrets.<name>.path), and give
+            its path as a string.
+          '';
+        }) secretOptions;
+
+      warnings =
+        optional
+          (cfg.openFirewall && !cfg.nginx.enable && isLoopback cfg.listenAddress)
+          "services.bitpoll.openFirewall opens port ${toString cfg.port}, but Bitpoll listens on ${cfg.listenAddress} only; set listenAddress = \"0.0.0.0\" (or \"::\") or enable nginx."
+        ++ optional (db.type == "sqlite" && (db.host != null || db.passwordFile != null))
+          "services.bitpoll.database.host and passwordFile are ignored with database.type = \"sqlite\".";
+
+      users.users.${cfg.user} = {
+        isSystemUser = true;
+        group = cfg.group;
+        home = cfg.dataDir;
+        description = "Bitpoll service user";
+      };
+      users.groups.${cfg.group} = { };
+
+      environment.systemPackages = [ manage ];
+
+      systemd.tmpfiles.rules =
+        optional (!underVarLib cfg.dataDir) "d ${cfg.dataDir} 0700 ${cfg.user} ${cfg.group} - -"
+        ++ optional (
+          cfg.backup.enable && backupOutsideData
+        ) "d ${cfg.backup.directory} 0700 ${cfg.user} ${cfg.group} - -";
+
+      systemd.sockets.bitpoll = {
+        description = "Bitpoll listening socket";
+        wantedBy = [ "sockets.target" ];
+        listenStreams = [ listen ];
+        socketConfig = {
+          # Connections queue here while the service restarts or upgrades.
+          Backlog = 1024;
+          NoDelay = true;
+          FreeBind = true;
+        };
+      };
+
+      systemd.services.bitpoll = {
+        description = "Bitpoll polls and meeting scheduler";
+        wantedBy = [ "multi-user.target" ];
+        after = [
+          "network.target"
+          "bitpoll.socket"
+        ]
+        ++ postgresqlUnits.after;
+        requires = [ "bitpoll.socket" ] ++ postgresqlUnits.requires;
+        wants = postgresqlUnits.wants;
+        inherit environment;
+        unitConfig = {
+          StartLimitIntervalSec = 300;
+          StartLimitBurst = 5;
+        };
+        serviceConfig = serviceBase // {
+          Type = "notify";
+          NotifyAccess = "main";
+          # Migrations first; a large upgrade may take minutes, and the
+          # socket queues requests meanwhile.
+          ExecStartPre = "${bitpoll} migrate --noinput";
+          ExecStart = "${bitpoll} serve --no-migrate";
+          ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
+          # SIGTERM to gunicorn's arbiter only, so it lets workers finish
+          # their requests; whatever is left gets SIGKILL at the timeout.
+          KillMode = "mixed";
+          TimeoutStartSec = "15min";
+          Restart = "on-failure";
+          RestartSec = "5s";
+        };
+      };
+    }
+
+    (mkIf cfg.backup.enable {
+      systemd.services.bitpoll-backup = {
+        description = "Bitpoll backup";
+        after = [ "bitpoll.service" ] ++ postgresqlUnits.after;
+        requires = postgresqlUnits.requires;
+        wants = postgresqlUnits.wants;
+        inherit environment;
+        serviceConfig =
+          serviceBase
+          // optionalAttrs backupOutsideData {
+            ReadWritePaths = (serviceBase.ReadWritePaths or [ ]) ++ [ cfg.backup.directory ];
+          }
+          // {
+            Type = "oneshot";
+            ExecStart =
+              "${bitpoll} backup --keep ${toString cfg.backup.keep}"
+              + optionalString (!defaultBackupDir) " --output ${cfg.backup.directory}";
+            Nice = 10;
+            IOSchedulingClass = "idle";
+          };
+      };
+
+      systemd.timers.bitpoll-backup = {
+        description = "Regular Bitpoll backup";
+        wantedBy = [ "timers.target" ];
+        timerConfig = {
+          OnCalendar = cfg.backup.startAt;
+          Persistent = true;
+          RandomizedDelaySec = "15min";
+        };
+      };
+    })
+
+    (mkIf db.createLocally {
+      services.postgresql = {
+        enable = true;
+        ensureDatabases = [ db.name ];
+        ensureUsers = [
+          {
+            name = db.user;
+            ensureDBOwnership = true;
+          }
+        ];
+      };
+    })
+
+    # Without a host name the assertion above explains what to set.
+    (mkIf (cfg.nginx.enable && cfg.nginx.hostName != null) {
+      services.nginx = {
+        enable = true;
+        virtualHosts.${cfg.nginx.hostName} = {
+          locations."/" = {
+            proxyPass = "http://${upstream}";
+            recommendedProxySettings = true;
+          };
+          # Static files straight from the store. Names with a content hash
+          # (Django's manifest storage) never change, so browsers may keep
+          # them forever; the unhashed originals get an hour.
+          locations."/static/" = {
+            root = staticParent;
+            extraConfig = ''
+              gzip_static on;
+              add_header Cache-Control "public, max-age=3600" always;
+              add_header X-Content-Type-Options nosniff always;
+              add_header Referrer-Policy same-origin always;
+              add_header X-Frame-Options DENY always;
+              add_header Content-Security-Policy "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'" always;
+              location ~ "\.[0-9a-f]{12}\.[A-Za-z0-9]+$" {
+                add_header Cache-Control "public, max-age=31536000, immutable" always;
+                add_header X-Content-Type-Options nosniff always;
+                add_header Referrer-Policy same-origin always;
+                add_header X-Frame-Options DENY always;
+                add_header Content-Security-Policy "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'" always;
+              }
+            '';
+          };
+        };
+      };
+    })
+
+    (mkIf cfg.openFirewall {
+      networking.firewall.allowedTCPPorts =
+        if cfg.nginx.enable then
+          [
+            80
+            443
+          ]
+        else
+          [ cfg.port ];
+    })
+  ]);
+}

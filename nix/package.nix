@@ -1,0 +1,100 @@
+{
+  lib,
+  python3Packages,
+  # The NixOS VM tests, passed in by flake.nix so that `passthru.tests`
+  # builds them; empty where NixOS tests cannot run.
+  vmTests ? { },
+}:
+
+let
+  pyproject = lib.importTOML ../pyproject.toml;
+
+  # Everything comes from nixpkgs' Python set (DESIGN.md: no vendored wheels).
+  dependencies = with python3Packages; [
+    django_5
+    gunicorn
+    whitenoise
+    markdown
+    nh3
+    tzdata
+  ];
+  postgres = [ python3Packages.psycopg ];
+  testDependencies = with python3Packages; [
+    pytest
+    pytest-django
+    hypothesis
+    # Browser tests skip themselves without a chromium binary, as in the
+    # build sandbox, but their module still imports playwright.
+    playwright
+  ];
+in
+python3Packages.buildPythonApplication {
+  pname = "bitpoll";
+  inherit (pyproject.project) version;
+  pyproject = true;
+
+  src = lib.fileset.toSource {
+    root = ../.;
+    fileset = lib.fileset.unions [
+      ../pyproject.toml
+      ../src
+      ../tests
+      (lib.fileset.maybeMissing ../README.md)
+      (lib.fileset.maybeMissing ../LICENSE)
+    ];
+  };
+
+  build-system = [ python3Packages.setuptools ];
+
+  inherit dependencies;
+  optional-dependencies.postgres = postgres;
+
+  # Static files are collected once, here, into the read-only package; the
+  # wrapper points the app at them. --set-default lets a user override it.
+  makeWrapperArgs = [
+    "--set-default"
+    "BITPOLL_STATIC_ROOT"
+    "${placeholder "out"}/share/bitpoll/static"
+  ];
+
+  # After wrapPythonPrograms (mk-python-derivation runs it first in
+  # postFixup), so the wrapped command finds its dependencies. The secret is
+  # a throwaway: collectstatic signs nothing, but settings require a key.
+  postFixup = ''
+    export BITPOLL_STATIC_ROOT=$out/share/bitpoll/static
+    export BITPOLL_SECRET_KEY=build-time-only-not-a-secret
+    export BITPOLL_DATA_DIR=$TMPDIR/bitpoll-build-data
+    mkdir -p "$BITPOLL_DATA_DIR"
+    $out/bin/bitpoll collectstatic --noinput
+    test -n "$(ls -A "$BITPOLL_STATIC_ROOT")"
+  '';
+
+  nativeCheckInputs = [ python3Packages.pytestCheckHook ] ++ testDependencies ++ postgres;
+
+  # The test suite runs against the installed package. Browser and
+  # PostgreSQL tests skip themselves in the sandbox (no chromium, no server);
+  # the checks of the Nix files need nix-instantiate and run in CI instead.
+  disabledTestPaths = [ "tests/nix" ];
+
+  pythonImportsCheck = [ "bitpoll" ];
+
+  passthru = {
+    tests = vmTests;
+    # For the development shell: one list, so it cannot drift from the package.
+    pythonDevPackages = dependencies ++ postgres ++ testDependencies;
+  };
+
+  meta = {
+    description = pyproject.project.description;
+    longDescription = ''
+      Bitpoll schedules meetings and runs polls: dates, dates with times or
+      free-text options, answered on a yes / if need be / no scale (or a
+      custom one). It runs as a single `bitpoll` command: gunicorn and
+      WhiteNoise embedded, SQLite or PostgreSQL, migrations on start.
+    '';
+    license = lib.licenses.mit;
+    mainProgram = "bitpoll";
+    platforms = lib.platforms.unix;
+    maintainers = [ ];
+  };
+}
