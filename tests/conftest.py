@@ -2,6 +2,11 @@
 
 The environment is set before pytest-django imports the settings, so the tests exercise the
 same BITPOLL_* parsing as production, with a throwaway data directory.
+
+Database: SQLite by default. BITPOLL_TEST_BACKEND=postgresql starts a throwaway PostgreSQL
+cluster (tests/pgcluster.py) before the settings are read and points BITPOLL_DATABASE_URL at
+it, so the whole suite runs against a real server; without the server binaries every test is
+skipped with the reason. A BITPOLL_DATABASE_URL set by the caller is used as it is.
 """
 
 from __future__ import annotations
@@ -13,11 +18,20 @@ from collections.abc import Iterator
 
 import pytest
 
+_BACKEND = os.environ.get("BITPOLL_TEST_BACKEND", "sqlite").strip().lower() or "sqlite"
+if _BACKEND not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(
+        f"BITPOLL_TEST_BACKEND={_BACKEND!r} is not valid: expected sqlite or postgresql"
+    )
+_BACKEND_UNAVAILABLE: str | None = None
+
 _TEST_ROOT = tempfile.mkdtemp(prefix="bitpoll-tests-")
 for _name in list(os.environ):
     if _name.startswith("BITPOLL_") and _name not in (
         "BITPOLL_DATABASE_URL",
         "BITPOLL_DATABASE_PASSWORD",
+        "BITPOLL_TEST_BACKEND",
+        "BITPOLL_PG_BIN",
     ):
         del os.environ[_name]
 os.environ["BITPOLL_DATA_DIR"] = os.path.join(_TEST_ROOT, "data")
@@ -26,10 +40,33 @@ os.environ["BITPOLL_SECRET_KEY"] = secrets.token_urlsafe(48)
 os.environ["DJANGO_SETTINGS_MODULE"] = "bitpoll.settings"
 os.makedirs(os.environ["BITPOLL_DATA_DIR"], mode=0o700, exist_ok=True)
 
+if _BACKEND == "postgresql" and not os.environ.get("BITPOLL_DATABASE_URL"):
+    import pgcluster
+
+    _BACKEND_UNAVAILABLE = pgcluster.unavailable_reason()
+    if _BACKEND_UNAVAILABLE is None:
+        # Stopped and deleted at exit (atexit, registered by start()).
+        PG_CLUSTER = pgcluster.Cluster().start()
+        # `bitpoll` subprocesses use this database; pytest-django creates test_bitpoll beside it.
+        os.environ["BITPOLL_DATABASE_URL"] = PG_CLUSTER.create_database("bitpoll")
+
 # Loading the settings now lets pytest-django finish setting Django up in pytest_configure.
 from django.conf import settings  # noqa: E402
 
 settings.INSTALLED_APPS  # noqa: B018
+
+
+def pytest_report_header() -> str:
+    return f"bitpoll database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if _BACKEND_UNAVAILABLE:
+        skip = pytest.mark.skip(
+            reason=f"BITPOLL_TEST_BACKEND=postgresql, but {_BACKEND_UNAVAILABLE}"
+        )
+        for item in items:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)
