@@ -394,9 +394,7 @@ def test_smtp_settings_become_an_email_url_and_a_credential(
     env = service["environment"]
     assert env["BITPOLL_EMAIL_URL"] == "smtp+starttls://polls%40example.org@smtp.example.org:587"
     assert env["BITPOLL_EMAIL_FROM"] == "Bitpoll <polls@example.org>"
-    assert service["serviceConfig"]["LoadCredential"] == [
-        "email_password:/run/agenix/bitpoll-smtp"
-    ]
+    assert service["serviceConfig"]["LoadCredential"] == ["email_password:/run/agenix/bitpoll-smtp"]
     assert "IPAddressDeny" not in service["serviceConfig"]
 
 
@@ -513,9 +511,7 @@ def test_opening_the_firewall_for_a_loopback_listener_warns(
     assert "listenAddress" in warning
 
 
-def test_the_module_does_nothing_when_disabled(
-    nix_instantiate: str, nixpkgs_lib: Path
-) -> None:
+def test_the_module_does_nothing_when_disabled(nix_instantiate: str, nixpkgs_lib: Path) -> None:
     expr = (
         f"import {NIX_DIR / 'tests' / 'eval'} {{ lib = import {nixpkgs_lib};"
         " configuration = { }; }"

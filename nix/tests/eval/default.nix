@@ -12,6 +12,8 @@
   lib,
   configuration,
   part ? "all",
+  # The module under test; tests/nix also passes the flake's wrapper.
+  module ? ../../module.nix,
 }:
 
 let
@@ -27,12 +29,13 @@ let
     coreutils = drv "coreutils-9.5" { };
     systemd = drv "systemd-257" { };
     writeShellScriptBin = name: text: drv name { inherit text; };
+    stdenv.hostPlatform.system = "x86_64-linux";
   };
 
   evaluated = lib.evalModules {
     modules = [
       ./stubs.nix
-      ../../module.nix
+      module
       { _module.args.pkgs = pkgs; }
       configuration
     ];

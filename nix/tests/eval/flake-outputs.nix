@@ -1,0 +1,83 @@
+# Calls flake.nix's `outputs` with a stand-in for nixpkgs (its real lib, fake
+# package sets) and returns what tests/nix checks about the flake's shape,
+# without fetching nixpkgs or building anything.
+{ lib }:
+
+let
+  storePath = name: "/nix/store/00000000000000000000000000000000-${name}";
+
+  fakePkgs = system: {
+    stdenv.hostPlatform = {
+      inherit system;
+      isLinux = lib.hasSuffix "-linux" system;
+    };
+    testers.runNixOSTest = test: {
+      type = "derivation";
+      name = "vm-test";
+      outPath = storePath "vm-test";
+      inherit test;
+    };
+    callPackage = _fn: args: {
+      type = "derivation";
+      name = "bitpoll-0.1.0";
+      outPath = storePath "bitpoll-0.1.0";
+      meta.mainProgram = "bitpoll";
+      inherit (args) vmTests;
+    };
+  };
+
+  systems = [
+    "x86_64-linux"
+    "aarch64-linux"
+    "x86_64-darwin"
+    "aarch64-darwin"
+  ];
+
+  nixpkgs = {
+    inherit lib;
+    outPath = storePath "nixpkgs";
+    legacyPackages = lib.genAttrs systems fakePkgs;
+  };
+
+  flake = import ../../../flake.nix;
+  outputs = flake.outputs {
+    self = outputs;
+    inherit nixpkgs;
+  };
+
+  vmTest = name: outputs.checks.x86_64-linux.${name}.test { inherit lib; };
+  names = lib.mapAttrs (_: builtins.attrNames);
+in
+{
+  inputUrl = flake.inputs.nixpkgs.url;
+  outputNames = builtins.attrNames outputs;
+  packages = names outputs.packages;
+  apps = lib.mapAttrs (_: app: app.default.program) outputs.apps;
+  devShellSystems = builtins.attrNames outputs.devShells;
+  nixosModules = builtins.attrNames outputs.nixosModules;
+  overlays = builtins.attrNames outputs.overlays;
+  checks = names outputs.checks;
+  formatterSystems = builtins.attrNames outputs.formatter;
+  packageTests = lib.mapAttrs (_: p: builtins.attrNames p.default.vmTests) outputs.packages;
+  vmTests = lib.genAttrs [ "vm-sqlite" "vm-postgresql" ] (
+    name:
+    let
+      test = vmTest name;
+    in
+    {
+      inherit (test) name;
+      # Functions cannot be compared, so follow the import to the file.
+      importedModules =
+        let
+          node = test.nodes.machine { pkgs = { }; };
+          wrapper = builtins.head node.imports {
+            inherit lib;
+            pkgs = fakePkgs "x86_64-linux";
+          };
+        in
+        map (path: lib.removePrefix (toString ../../..) (toString path)) wrapper.imports;
+      scriptLength = builtins.stringLength test.testScript;
+    }
+  );
+  module = outputs.nixosModules.bitpoll;
+}
