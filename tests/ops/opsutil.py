@@ -1,0 +1,39 @@
+"""Running the installed `bitpoll` command against a chosen data directory and database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+BITPOLL = [sys.executable, "-m", "bitpoll"]
+
+
+def env_for(data_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """A clean environment: nothing BITPOLL_* leaks in from the test process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BITPOLL_", "DJANGO_"))}
+    env["BITPOLL_DATA_DIR"] = str(data_dir)
+    env["BITPOLL_DATABASE_URL"] = database_url or f"sqlite:///{data_dir}/bitpoll.sqlite3"
+    env.update(extra)
+    return env
+
+
+def bitpoll(
+    args: list[str], env: Mapping[str, str], check: bool = True, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [*BITPOLL, *args], env=dict(env), capture_output=True, text=True, timeout=timeout
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"bitpoll {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def written_archive(result: subprocess.CompletedProcess[str]) -> Path:
+    line = result.stdout.splitlines()[0]
+    assert line.startswith("Backup written to "), result.stdout
+    return Path(line.removeprefix("Backup written to ").split(" (")[0])
