@@ -24,7 +24,9 @@
         pkgs:
         lib.optionalAttrs pkgs.stdenv.hostPlatform.isLinux {
           vm-sqlite = pkgs.testers.runNixOSTest (import ./nix/tests/sqlite.nix { inherit self; });
-          vm-postgresql = pkgs.testers.runNixOSTest (import ./nix/tests/postgresql.nix { inherit self; });
+          vm-postgresql = pkgs.testers.runNixOSTest (
+            import ./nix/tests/postgresql.nix { inherit self; }
+          );
         };
 
       bitpollFor = pkgs: pkgs.callPackage ./nix/package.nix { vmTests = vmTestsFor pkgs; };

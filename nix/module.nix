@@ -80,7 +80,10 @@ let
       none = "smtp";
     }
     .${email.security};
-  emailUserInfo = optionalString (email.user != null) "${lib.escapeURL email.user}@";
+  # Not percent-encoded: systemd would read "%40" as a specifier in
+  # Environment=, and the app splits the login off at the last "@".
+  emailUserInfo = optionalString (email.user != null) "${email.user}@";
+  urlUnsafe = value: builtins.match ".*[:/?#%].*" value != null;
   emailUrl = "${emailScheme}://${emailUserInfo}${bracketed email.host}:${toString email.port}";
 
   envValue =
@@ -159,7 +162,8 @@ let
     };
 
   postgresqlLocal =
-    db.type == "postgresql" && (db.createLocally || (isSocketDir dbHost && config.services.postgresql.enable));
+    db.type == "postgresql"
+    && (db.createLocally || (isSocketDir dbHost && config.services.postgresql.enable));
   postgresqlUnits = {
     after = optionals postgresqlLocal [
       "postgresql.service"
@@ -611,6 +615,14 @@ in
             '';
           }
           {
+            assertion = email.user == null || !urlUnsafe email.user;
+            message = ''
+              services.bitpoll.email.user = "${toString email.user}" contains one of : / ? # %, which
+              cannot be written into BITPOLL_EMAIL_URL here. Set BITPOLL_EMAIL_URL with the login
+              percent-encoded in services.bitpoll.environmentFile instead, and leave email.user unset.
+            '';
+          }
+          {
             assertion = email.passwordFile != null -> email.user != null;
             message = ''
               services.bitpoll.email.passwordFile is set but email.user is not; set the SMTP login name
@@ -637,11 +649,13 @@ in
         }) secretOptions;
 
       warnings =
-        optional
-          (cfg.openFirewall && !cfg.nginx.enable && isLoopback cfg.listenAddress)
-          "services.bitpoll.openFirewall opens port ${toString cfg.port}, but Bitpoll listens on ${cfg.listenAddress} only; set listenAddress = \"0.0.0.0\" (or \"::\") or enable nginx."
-        ++ optional (db.type == "sqlite" && (db.host != null || db.passwordFile != null))
-          "services.bitpoll.database.host and passwordFile are ignored with database.type = \"sqlite\".";
+        optional (cfg.openFirewall && !cfg.nginx.enable && isLoopback cfg.listenAddress) ''
+          services.bitpoll.openFirewall opens port ${toString cfg.port}, but Bitpoll listens on
+          ${cfg.listenAddress} only; set listenAddress = "0.0.0.0" (or "::"), or enable nginx.
+        ''
+        ++ optional (db.type == "sqlite" && (db.host != null || db.passwordFile != null)) ''
+          services.bitpoll.database.host and passwordFile are ignored with database.type = "sqlite".
+        '';
 
       users.users.${cfg.user} = {
         isSystemUser = true;

@@ -392,7 +392,7 @@ def test_smtp_settings_become_an_email_url_and_a_credential(
     )
     service = result["services"]["bitpoll"]
     env = service["environment"]
-    assert env["BITPOLL_EMAIL_URL"] == "smtp+starttls://polls%40example.org@smtp.example.org:587"
+    assert env["BITPOLL_EMAIL_URL"] == "smtp+starttls://polls@example.org@smtp.example.org:587"
     assert env["BITPOLL_EMAIL_FROM"] == "Bitpoll <polls@example.org>"
     assert service["serviceConfig"]["LoadCredential"] == ["email_password:/run/agenix/bitpoll-smtp"]
     assert "IPAddressDeny" not in service["serviceConfig"]
@@ -482,6 +482,10 @@ BAD_CONFIGS = {
         'services.bitpoll.settings.SECRET_KEY = "hunter2";',
         "BITPOLL_SECRET_KEY, which would be",
     ),
+    "an SMTP login that does not fit in a URL": (
+        'services.bitpoll.email = { host = "smtp.example.org"; user = "dom/ain"; };',
+        "contains one of : / ? # %",
+    ),
     "SMTP password without a user": (
         """
         services.bitpoll.email = { host = "smtp.example.org";
@@ -525,3 +529,12 @@ def test_rendered_lists_keep_one_line_per_value() -> None:
     # The renderer used for scoring must match NixOS, or the scores would lie.
     assert as_lines(["AF_UNIX", "AF_INET"]) == ["AF_UNIX", "AF_INET"]
     assert render_section("Service", {"A": [True, "x"], "B": None}) == "[Service]\nA=true\nA=x\n"
+
+
+def test_database_settings_that_sqlite_ignores_warn(
+    evaluate: Callable[..., dict[str, Any]],
+) -> None:
+    checks = evaluate('services.bitpoll.database.host = "db.example.org";', part="checks")
+    assert checks["failedAssertions"] == []
+    (warning,) = checks["warnings"]
+    assert 'database.type = "sqlite"' in warning

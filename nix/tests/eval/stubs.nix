@@ -18,7 +18,8 @@ let
   ];
   unitOption = lib.mkOptionType {
     name = "systemd option";
-    check = value: unitValue.check value || (builtins.isList value && builtins.all unitValue.check value);
+    check =
+      value: unitValue.check value || (builtins.isList value && builtins.all unitValue.check value);
     merge =
       loc: defs:
       if builtins.any (def: builtins.isList def.value) defs then
