@@ -54,9 +54,10 @@ with subtest("restore brings back the state of the archive"):
     machine.succeed("systemctl start bitpoll-backup.service")
     archive = machine.succeed("ls -t /var/lib/bitpoll/backups/* | head -n1").strip()
     answer_poll(client, poll_path, "Bob")
-    machine.succeed("systemctl stop bitpoll.service")
+    # The socket goes down too, or a request could start the app mid-restore.
+    machine.succeed("systemctl stop bitpoll.socket bitpoll.service")
     machine.succeed(f"bitpoll-manage restore {archive} --force")
-    machine.succeed("systemctl start bitpoll.service")
+    machine.succeed("systemctl start bitpoll.socket bitpoll.service")
     machine.wait_for_unit("bitpoll.service")
     status, _, body = client.get(poll_path)
     assert status == 200 and "Alice" in body and "Bob" not in body
