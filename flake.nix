@@ -71,7 +71,7 @@
           bitpoll = self.packages.${pkgs.stdenv.hostPlatform.system}.default;
           python = pkgs.python3.withPackages (
             ps:
-            bitpoll.passthru.pythonDevPackages
+            bitpoll.pythonDevPackages
             ++ [
               ps.mypy
               ps.django-stubs
