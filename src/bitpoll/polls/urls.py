@@ -1,4 +1,54 @@
-from django.urls import URLPattern
+"""Poll URLs, mounted at the site root. Secrets live in the path: admin and edit links."""
+
+from django.urls import path
+
+from bitpoll.polls import admin_views, views
 
 app_name = "polls"
-urlpatterns: list[URLPattern] = []
+
+_admin = "<str:slug>/admin/<str:token>/"
+
+urlpatterns = [
+    path("new/", views.create, name="create"),
+    path("<str:slug>/", views.poll_page, name="poll"),
+    path("<str:slug>/answer/", views.answer, name="answer"),
+    path("<str:slug>/entry/<int:entry_id>/<str:token>/", views.entry, name="entry"),
+    path(
+        "<str:slug>/entry/<int:entry_id>/<str:token>/delete/",
+        views.entry_delete,
+        name="entry_delete",
+    ),
+    path("<str:slug>/comment/", views.comment_add, name="comment_add"),
+    path(
+        "<str:slug>/comment/<int:comment_id>/delete/", views.comment_delete, name="comment_delete"
+    ),
+    path(_admin, admin_views.dashboard, name="admin"),
+    path(_admin + "edit/", admin_views.edit, name="admin_edit"),
+    path(_admin + "options/", admin_views.options, name="admin_options"),
+    path(
+        _admin + "options/<int:option_id>/remove/",
+        admin_views.option_remove,
+        name="admin_option_remove",
+    ),
+    path(
+        _admin + "options/<int:option_id>/restore/",
+        admin_views.option_restore,
+        name="admin_option_restore",
+    ),
+    path(_admin + "scale/", admin_views.scale, name="admin_scale"),
+    path(_admin + "close/", admin_views.close, name="admin_close"),
+    path(_admin + "reopen/", admin_views.reopen, name="admin_reopen"),
+    path(_admin + "delete/", admin_views.delete, name="admin_delete"),
+    path(_admin + "copy/", admin_views.copy, name="admin_copy"),
+    path(_admin + "export.csv", admin_views.export_csv, name="admin_export_csv"),
+    path(_admin + "export.ics", admin_views.export_ics, name="admin_export_ics"),
+    path(_admin + "entry/<int:entry_id>/", admin_views.entry_edit, name="admin_entry"),
+    path(
+        _admin + "entry/<int:entry_id>/delete/", admin_views.entry_delete, name="admin_entry_delete"
+    ),
+    path(
+        _admin + "comment/<int:comment_id>/delete/",
+        admin_views.comment_delete,
+        name="admin_comment_delete",
+    ),
+]

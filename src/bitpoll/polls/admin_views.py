@@ -1,0 +1,339 @@
+"""Pages behind the admin link: /<slug>/admin/<token>/..."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from bitpoll.polls import access, page, services
+from bitpoll.polls.forms import (
+    AddOptionsForm,
+    CopyForm,
+    DeleteForm,
+    PollEditForm,
+    ScaleFormSet,
+)
+from bitpoll.polls.models import Poll, Vote
+from bitpoll.polls.views import edit_entry_page
+
+
+def _url(name: str, poll: Poll, token: str, *args: object) -> str:
+    return reverse(f"polls:{name}", args=[poll.slug, token, *args])
+
+
+@never_cache
+@require_safe
+def dashboard(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    data = page.load(poll, None)
+    ctx = page.context(data, None, admin=True)
+    ctx.update(
+        token=token,
+        public_url=request.build_absolute_uri(poll.get_absolute_url()),
+        admin_url=request.build_absolute_uri(poll.admin_url(token)),
+        entries=data.entries,
+    )
+    return render(request, "polls/admin/dashboard.html", ctx)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def edit(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    if request.method == "POST":
+        form = PollEditForm(request.POST)
+        if form.is_valid():
+            services.update_poll(poll, form.fields_to_save())
+            messages.success(request, _("The poll is updated."))
+            return redirect(poll.admin_url(token))
+        status = 400
+    else:
+        form = PollEditForm(initial=PollEditForm.initial_for(poll))
+        status = 200
+    return render(
+        request,
+        "polls/admin/edit.html",
+        {"poll": poll, "token": token, "form": form},
+        status=status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def options(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    if request.method == "POST":
+        form = AddOptionsForm(request.POST, poll=poll)
+        if form.is_valid():
+            added = services.add_options(poll, form.cleaned_data["lines"])
+            if added:
+                messages.success(request, _("%(count)d option(s) added.") % {"count": added})
+            else:
+                messages.info(request, _("Those options are already there."))
+            return redirect(_url("admin_options", poll, token))
+        status = 400
+    else:
+        form = AddOptionsForm(poll=poll)
+        status = 200
+    all_options = list(poll.options.annotate(answers=Count("votes")))
+    ctx = {"poll": poll, "token": token, "form": form, "all_options": all_options}
+    return render(request, "polls/admin/options.html", ctx, status=status)
+
+
+@require_POST
+def option_remove(request: HttpRequest, slug: str, token: str, option_id: int) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    option = get_object_or_404(poll.options, pk=option_id)
+    services.set_option_deleted(option, True)
+    messages.success(
+        request,
+        _("“%(option)s” is removed. Its answers are kept if you restore it.")
+        % {"option": option.label},
+    )
+    return redirect(_url("admin_options", poll, token))
+
+
+@require_POST
+def option_restore(request: HttpRequest, slug: str, token: str, option_id: int) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    option = get_object_or_404(poll.options, pk=option_id)
+    services.set_option_deleted(option, False)
+    messages.success(
+        request, _("“%(option)s” is back, with its answers.") % {"option": option.label}
+    )
+    return redirect(_url("admin_options", poll, token))
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def scale(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    used = set(Vote.objects.filter(entry__poll=poll).values_list("choice_id", flat=True).distinct())
+    if request.method == "POST":
+        formset = ScaleFormSet(request.POST, poll=poll, used=used)
+        if formset.is_valid():
+            keep, add = formset.result()
+            services.set_scale(poll, keep, add)
+            messages.success(request, _("The answer scale is updated."))
+            return redirect(poll.admin_url(token))
+        status = 400
+    else:
+        initial = [
+            {"id": c.pk, "label": c.label, "colour": c.colour, "icon": c.icon, "weight": c.weight}
+            for c in poll.choices.all()
+        ]
+        formset = ScaleFormSet(initial=initial, poll=poll, used=used)
+        status = 200
+    ctx = {"poll": poll, "token": token, "formset": formset}
+    return render(request, "polls/admin/scale.html", ctx, status=status)
+
+
+@require_POST
+def close(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    poll.close()
+    messages.success(request, _("The poll is closed: no new answers or changes."))
+    return redirect(poll.admin_url(token))
+
+
+@require_POST
+def reopen(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    poll.reopen()
+    if poll.deadline_passed():
+        messages.warning(
+            request,
+            _(
+                "The poll is reopened, but its deadline has passed: change the deadline to take answers."
+            ),
+        )
+    else:
+        messages.success(request, _("The poll is open again."))
+    return redirect(poll.admin_url(token))
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def delete(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    if request.method == "POST":
+        form = DeleteForm(request.POST)
+        if form.is_valid():
+            title = poll.title
+            services.delete_poll(poll)
+            messages.success(request, _("The poll “%(title)s” is deleted.") % {"title": title})
+            return redirect("home")
+        status = 400
+    else:
+        form = DeleteForm()
+        status = 200
+    return render(
+        request,
+        "polls/admin/delete.html",
+        {"poll": poll, "token": token, "form": form},
+        status=status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def copy(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    if request.method == "POST":
+        form = CopyForm(request.POST)
+        if form.is_valid():
+            try:
+                new, new_token = services.copy_poll(
+                    poll, form.cleaned_data["title"], form.cleaned_data["days"]
+                )
+            except (OverflowError, ValueError):
+                form.add_error("days", _("That moves the options out of the supported range."))
+            else:
+                messages.success(
+                    request, _("This is your copy. It has its own public and admin links.")
+                )
+                return redirect(new.admin_url(new_token))
+        status = 400
+    else:
+        title = _("Copy of %(title)s") % {"title": poll.title}
+        form = CopyForm(initial={"title": title[:200]})
+        status = 200
+    return render(
+        request,
+        "polls/admin/copy.html",
+        {"poll": poll, "token": token, "form": form},
+        status=status,
+    )
+
+
+def _filename(poll: Poll, ext: str) -> str:
+    return f"{slugify(poll.title)[:50] or poll.slug}.{ext}"
+
+
+def _csv_cell(value: str) -> str:
+    # Spreadsheets run cells that start with these as formulas.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@never_cache
+@require_safe
+def export_csv(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    data = page.load(poll, None)
+    labels = {c.css: c.label for c in data.choices}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Participant"), *(_csv_cell(o.label) for o in data.options)])
+    for row in data.grid.rows:
+        writer.writerow(
+            [_csv_cell(row.name or _("Anonymous"))]
+            + [
+                _csv_cell(labels.get(c.css, "") + (f" ({c.comment})" if c.comment else ""))
+                for c in row.cells
+            ]
+        )
+    for i, choice in enumerate(data.choices):
+        writer.writerow([_csv_cell(choice.label), *(col.counts[i] for col in data.grid.columns)])
+    writer.writerow([_("Score"), *(f"{col.score.normalize():f}" for col in data.grid.columns)])
+    response = HttpResponse(
+        out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_filename(poll, "csv")}"'
+    return response
+
+
+def _ics_text(value: str) -> str:
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545: lines longer than 75 octets continue on the next line after a space."""
+    out, current = [], ""
+    for ch in line:
+        if len((current + ch).encode()) > 75:
+            out.append(current)
+            current = " "
+        current += ch
+    out.append(current)
+    return "\r\n".join(out)
+
+
+@never_cache
+@require_safe
+def export_ics(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    if poll.kind == Poll.Kind.TEXT:
+        raise Http404
+    stamp = timezone.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    host = request.get_host().split(":")[0]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Bitpoll//Bitpoll//EN",
+        "CALSCALE:GREGORIAN",
+    ]
+    url = request.build_absolute_uri(poll.get_absolute_url())
+    for option in poll.options.filter(is_deleted=False):
+        lines += ["BEGIN:VEVENT", f"UID:bitpoll-{poll.pk}-{option.pk}@{host}", f"DTSTAMP:{stamp}"]
+        if option.date is not None:
+            lines.append(f"DTSTART;VALUE=DATE:{option.date:%Y%m%d}")
+            lines.append(f"DTEND;VALUE=DATE:{option.date + dt.timedelta(days=1):%Y%m%d}")
+        elif option.start is not None:
+            lines.append(f"DTSTART:{option.start.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}")
+            if option.end is not None:
+                lines.append(f"DTEND:{option.end.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}")
+        lines.append(f"SUMMARY:{_ics_text(poll.title)}")
+        lines.append(f"URL:{url}")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    body = "\r\n".join(_fold(line) for line in lines) + "\r\n"
+    response = HttpResponse(body.encode(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(poll, "ics")}"'
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def entry_edit(request: HttpRequest, slug: str, token: str, entry_id: int) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    entry = get_object_or_404(poll.entries, pk=entry_id)
+    return edit_entry_page(
+        request,
+        poll,
+        entry,
+        action=_url("admin_entry", poll, token, entry.pk),
+        delete_action=_url("admin_entry_delete", poll, token, entry.pk),
+        done_url=poll.admin_url(token),
+        admin=True,
+    )
+
+
+@require_POST
+def entry_delete(request: HttpRequest, slug: str, token: str, entry_id: int) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    entry = get_object_or_404(poll.entries, pk=entry_id)
+    services.delete_entry(entry)
+    messages.success(request, _("The answer is deleted."))
+    return redirect(poll.admin_url(token))
+
+
+@require_POST
+def comment_delete(request: HttpRequest, slug: str, token: str, comment_id: int) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    comment = get_object_or_404(poll.comments, pk=comment_id)
+    services.delete_comment(comment)
+    messages.success(request, _("The comment is deleted."))
+    return redirect(f"{poll.admin_url(token)}#comments")

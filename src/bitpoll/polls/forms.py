@@ -1,0 +1,417 @@
+"""Forms validate; services.py writes. Every field is listed explicitly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from bitpoll.polls.models import Choice, Option, Poll, validate_slug, validate_time_zone
+from bitpoll.polls.options import MAX_OPTIONS, ParsedOption, local_to_utc, parse_lines
+from bitpoll.polls.services import Answer, ChoiceData
+
+SCALES = (("default", _("Yes / If need be / No")), ("yesno", _("Yes / No")))
+
+
+class _NoControlChars:
+    """Reject NUL and other control characters that databases and CSV readers choke on."""
+
+    def clean_text(self, value: str) -> str:
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+            raise ValidationError(_("Remove the control characters from this text."))
+        return value
+
+
+def _text(value: str) -> str:
+    return _NoControlChars().clean_text(value)
+
+
+class _DeadlineMixin:
+    """`deadline` is typed as wall-clock time in the poll's zone; store the aware instant."""
+
+    cleaned_data: dict[str, Any]
+
+    def _deadline(self, zone_name: str | None) -> dt.datetime | None:
+        value = self.cleaned_data.get("deadline")
+        if value is None or zone_name is None:
+            return None
+        try:
+            zone = zoneinfo.ZoneInfo(zone_name)
+            naive = value.replace(tzinfo=None)
+            return local_to_utc(naive.date(), naive.hour, naive.minute, zone)
+        except (ValueError, OverflowError):
+            raise ValidationError({"deadline": _("Enter a valid date and time.")}) from None
+
+
+class SettingsFields(_DeadlineMixin, forms.Form):
+    deadline = forms.DateTimeField(
+        label=_("Deadline"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Optional. No answers are accepted after it. In the poll's time zone."),
+    )
+    anonymous = forms.BooleanField(label=_("Allow answering without a name"), required=False)
+    one_answer_per_name = forms.BooleanField(label=_("Only one answer per name"), required=False)
+    results_visibility = forms.ChoiceField(
+        label=_("Who sees the results"), choices=Poll.Visibility.choices, initial="always"
+    )
+    hide_participant_names = forms.BooleanField(
+        label=_("Hide participants' names from everyone but the admin"), required=False
+    )
+    allow_comments = forms.BooleanField(label=_("Allow comments"), required=False, initial=True)
+
+    def settings(self, zone_name: str) -> dict[str, object]:
+        data = self.cleaned_data
+        anonymous = bool(data.get("anonymous"))
+        return {
+            "deadline": self._deadline(zone_name),
+            "allow_anonymous": anonymous,
+            "require_name": not anonymous,
+            "one_answer_per_name": bool(data.get("one_answer_per_name")),
+            "results_visibility": data.get("results_visibility", Poll.Visibility.ALWAYS),
+            "hide_participant_names": bool(data.get("hide_participant_names")),
+            "allow_comments": bool(data.get("allow_comments")),
+        }
+
+
+class PollCreateForm(SettingsFields):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Optional. Markdown: *emphasis*, lists, links."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Type"), choices=Poll.Kind.choices, initial="date", widget=forms.RadioSelect
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        max_length=64,
+        initial="UTC",
+        help_text=_("For dates and times, e.g. Europe/Berlin or America/New_York."),
+    )
+    options = forms.CharField(
+        label=_("Options"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text=_(
+            "One per line. Dates: 2026-05-04. Dates and times: 2026-05-04 09:00 or "
+            "2026-05-04 09:00-10:30. Text: anything; “Lunch/Pizza” groups under “Lunch”, "
+            "write \\/ for a slash."
+        ),
+    )
+    scale = forms.ChoiceField(label=_("Answers"), choices=SCALES, initial="default")
+    slug = forms.CharField(
+        label=_("Custom link name"),
+        max_length=80,
+        required=False,
+        help_text=_("Optional: lowercase letters, digits and hyphens. Otherwise a random one."),
+    )
+
+    field_order = [
+        "title", "description", "kind", "options", "time_zone", "scale", "deadline", "anonymous",
+        "one_answer_per_name", "results_visibility", "hide_participant_names", "allow_comments",
+        "slug",
+    ]  # fmt: skip
+
+    def clean_title(self) -> str:
+        return _text(self.cleaned_data["title"].strip())
+
+    def clean_description(self) -> str:
+        return _text(self.cleaned_data["description"])
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"].strip()
+        validate_time_zone(value)
+        return value
+
+    def clean_slug(self) -> str:
+        value = self.cleaned_data["slug"].strip()
+        if value:
+            validate_slug(value)
+            if Poll.objects.filter(slug=value).exists():
+                raise ValidationError(_("This link name is taken. Pick another."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        zone_name = data.get("time_zone")
+        kind = data.get("kind")
+        if zone_name and kind and "options" in data:
+            try:
+                data["parsed_options"] = parse_lines(
+                    kind, data["options"], zoneinfo.ZoneInfo(zone_name)
+                )
+            except ValidationError as exc:
+                self.add_error("options", exc)
+            else:
+                if not data["parsed_options"]:
+                    self.add_error("options", _("Add at least one option."))
+        if zone_name:
+            try:
+                data["settings"] = self.settings(zone_name)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+
+class PollEditForm(SettingsFields):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Markdown: *emphasis*, lists, links."),
+    )
+    time_zone = forms.CharField(label=_("Time zone"), max_length=64)
+
+    field_order = [
+        "title", "description", "time_zone", "deadline", "anonymous", "one_answer_per_name",
+        "results_visibility", "hide_participant_names", "allow_comments",
+    ]  # fmt: skip
+
+    @classmethod
+    def initial_for(cls, poll: Poll) -> dict[str, object]:
+        deadline = (
+            poll.deadline.astimezone(poll.zone).replace(tzinfo=None) if poll.deadline else None
+        )
+        return {
+            "title": poll.title,
+            "description": poll.description,
+            "time_zone": poll.time_zone,
+            "deadline": deadline,
+            "anonymous": poll.allow_anonymous,
+            "one_answer_per_name": poll.one_answer_per_name,
+            "results_visibility": poll.results_visibility,
+            "hide_participant_names": poll.hide_participant_names,
+            "allow_comments": poll.allow_comments,
+        }
+
+    def clean_title(self) -> str:
+        return _text(self.cleaned_data["title"].strip())
+
+    def clean_description(self) -> str:
+        return _text(self.cleaned_data["description"])
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"].strip()
+        validate_time_zone(value)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("time_zone"):
+            try:
+                data["settings"] = self.settings(data["time_zone"])
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
+    def fields_to_save(self) -> dict[str, object]:
+        data = self.cleaned_data
+        fields: dict[str, object] = {
+            "title": data["title"],
+            "description": data["description"],
+            "time_zone": data["time_zone"],
+        }
+        fields.update(data["settings"])
+        return fields
+
+
+class AnswerForm(forms.Form):
+    """A name plus, per visible option, a choice (radio) and an optional comment.
+
+    Fields are `o<option id>` and `c<option id>`; the template lays them out per option.
+    """
+
+    name = forms.CharField(label=_("Your name"), max_length=80, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        poll: Poll,
+        options: list[Option],
+        choices: list[Choice],
+        entry_id: int | None = None,
+        taken_names: set[str] | frozenset[str] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.poll = poll
+        self.options = options
+        self.entry_id = entry_id
+        self.taken_names = taken_names
+        self.name_required = poll.name_required
+        self.fields["name"].required = self.name_required
+        pairs = [(str(c.pk), c.label) for c in choices]
+        for option in options:
+            self.fields[f"o{option.pk}"] = forms.ChoiceField(
+                label=option.label, choices=pairs, required=False, widget=forms.RadioSelect
+            )
+            self.fields[f"c{option.pk}"] = forms.CharField(
+                label=_("Comment"), max_length=200, required=False
+            )
+
+    def clean_name(self) -> str:
+        name = " ".join(_text(self.cleaned_data["name"]).split())
+        if self.poll.one_answer_per_name and name and name.casefold() in self.taken_names:
+            raise ValidationError(
+                _(
+                    "Someone named “%(name)s” has already answered. Use your edit link to change that answer."
+                ),
+                params={"name": name},
+            )
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        answers: dict[int, Answer] = {}
+        for option in self.options:
+            choice = data.get(f"o{option.pk}")
+            comment = _text(data.get(f"c{option.pk}") or "").strip()
+            if choice:
+                answers[option.pk] = Answer(int(choice), comment)
+            elif comment:
+                self.add_error(f"c{option.pk}", _("Pick an answer for this option too."))
+        if not answers and not self.errors:
+            raise ValidationError(_("Answer at least one option."))
+        data["answers"] = answers
+        return data
+
+    def option_rows(self) -> list[tuple[Option, forms.BoundField, forms.BoundField]]:
+        return [(o, self[f"o{o.pk}"], self[f"c{o.pk}"]) for o in self.options]
+
+
+class CommentForm(forms.Form):
+    author = forms.CharField(label=_("Your name"), max_length=80)
+    text = forms.CharField(
+        label=_("Comment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_author(self) -> str:
+        return " ".join(_text(self.cleaned_data["author"]).split())
+
+    def clean_text(self) -> str:
+        return _text(self.cleaned_data["text"].strip())
+
+
+class AddOptionsForm(forms.Form):
+    lines = forms.CharField(
+        label=_("Add options"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=_("One per line, in the same format as when creating the poll."),
+    )
+
+    def __init__(self, *args: Any, poll: Poll, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.poll = poll
+
+    def clean_lines(self) -> list[ParsedOption]:
+        parsed = parse_lines(self.poll.kind, self.cleaned_data["lines"], self.poll.zone)
+        if not parsed:
+            raise ValidationError(_("Add at least one option."))
+        if self.poll.options.count() + len(parsed) > MAX_OPTIONS * 2:
+            raise ValidationError(_("This poll has too many options already."))
+        return parsed
+
+
+class ChoiceForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    label = forms.CharField(label=_("Label"), max_length=60, required=False)
+    colour = forms.ChoiceField(label=_("Colour"), choices=Choice.Colour.choices)
+    icon = forms.ChoiceField(label=_("Icon"), choices=Choice.Icon.choices)
+    weight = forms.DecimalField(
+        label=_("Weight"),
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        max_digits=4,
+        decimal_places=3,
+        initial=Decimal(0),
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+    )
+    remove = forms.BooleanField(label=_("Remove"), required=False)
+
+    def clean_label(self) -> str:
+        return _text(self.cleaned_data["label"].strip())
+
+    def data_or_none(self) -> ChoiceData | None:
+        d = self.cleaned_data
+        if not d or not d.get("label") or d.get("remove"):
+            return None
+        return ChoiceData(d["label"], d["colour"], d["icon"], d["weight"])
+
+
+class BaseScaleFormSet(forms.BaseFormSet):
+    def __init__(self, *args: Any, poll: Poll, used: set[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.poll = poll
+        self.used = used
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        ids = {c.pk for c in self.poll.choices.all()}
+        kept = 0
+        for form in self.forms:
+            cid = form.cleaned_data.get("id")
+            if cid is not None and cid not in ids:
+                raise ValidationError(_("The scale changed meanwhile; reload the page."))
+            if form.data_or_none() is not None:
+                kept += 1
+            elif cid in self.used:
+                raise ValidationError(
+                    _(
+                        "“%(label)s” is used in answers, so it cannot be removed; rename it instead."
+                    ),
+                    params={"label": form.cleaned_data.get("label") or cid},
+                )
+        if kept < 2:
+            raise ValidationError(_("A scale needs at least two answers."))
+
+    def result(self) -> tuple[dict[int, ChoiceData], list[ChoiceData]]:
+        keep: dict[int, ChoiceData] = {}
+        add: list[ChoiceData] = []
+        for form in self.forms:
+            data = form.data_or_none()
+            if data is None:
+                continue
+            cid = form.cleaned_data.get("id")
+            if cid is None:
+                add.append(data)
+            else:
+                keep[cid] = data
+        return keep, add
+
+
+ScaleFormSet = forms.formset_factory(
+    ChoiceForm, formset=BaseScaleFormSet, extra=2, max_num=10, validate_max=True, absolute_max=12
+)
+
+
+class CopyForm(forms.Form):
+    title = forms.CharField(label=_("Title of the copy"), max_length=200)
+    days = forms.IntegerField(
+        label=_("Move dates by (days)"),
+        min_value=-3650,
+        max_value=3650,
+        initial=7,
+        help_text=_("For example 7 to move every option one week later; 0 keeps them."),
+    )
+
+    def clean_title(self) -> str:
+        return _text(self.cleaned_data["title"].strip())
+
+
+class DeleteForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, delete this poll with all its answers and comments"), required=True
+    )

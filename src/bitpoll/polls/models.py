@@ -1,0 +1,401 @@
+"""Polls and their answers.
+
+Data model (backup/restore and the benchmark rely on it):
+
+- Poll: one question. `slug` is the public link (/<slug>/); `admin_token_hash` is the SHA-256 of
+  the secret in the admin link (/<slug>/admin/<token>/). `kind` is date, datetime or text;
+  `time_zone` is an IANA name used to show and parse date-and-time options. `deadline` (aware,
+  nullable) and `is_closed` stop new answers. Settings: one_answer_per_name, require_name,
+  allow_anonymous, results_visibility, hide_participant_names, allow_comments. `description` is
+  Markdown; `description_html` caches its sanitised rendering. `version` is bumped by every write
+  that changes what the poll page shows (use `touch()` or the functions in services.py), so the
+  results grid can be cached under (pk, version).
+- Choice: one step of the answer scale (yes / if need be / no by default): label, colour and icon
+  from fixed sets, weight in [0, 1], order.
+- Option: one thing to answer on. Date polls use `date` (a DateField, so it never shifts);
+  datetime polls use `start` and optional `end` (aware, stored in UTC); text polls use `text`
+  and an optional `group` heading. `is_deleted` hides an option without losing its votes.
+- Entry: one participant's answer set: `name` (blank when anonymous) and `edit_token_hash`.
+- Vote: the Choice an Entry gave to an Option, with an optional comment; one per (entry, option).
+- Comment: a remark on the poll, optionally tied to an Entry; deletable by whoever holds the
+  secret whose hash is `edit_token_hash` (the entry's secret when tied to it) or by the admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from decimal import Decimal
+from typing import Any
+
+import markdown
+import nh3
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+RESERVED_SLUGS = frozenset(
+    {
+        "admin",
+        "api",
+        "about",
+        "favicon.ico",
+        "healthz",
+        "help",
+        "i18n",
+        "login",
+        "logout",
+        "media",
+        "new",
+        "robots.txt",
+        "static",
+    }
+)
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78})[a-z0-9]$")
+
+
+def validate_slug(value: str) -> None:
+    if not SLUG_RE.match(value):
+        raise ValidationError(
+            _(
+                "Use 3 to 80 lowercase letters, digits and hyphens, not starting or ending with a hyphen."
+            ),
+            code="invalid_slug",
+        )
+    if value in RESERVED_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is reserved. Pick another."), code="reserved", params={"slug": value}
+        )
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        if not value or value != value.strip() or len(value) > 64:
+            raise ValueError(value)
+        zoneinfo.ZoneInfo(value)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ValidationError(
+            _("“%(zone)s” is not a known time zone. Use a name like Europe/Berlin or UTC."),
+            code="invalid_time_zone",
+            params={"zone": value},
+        ) from None
+
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "hr", "i", "li", "ol",
+    "p", "pre", "strong", "ul",
+}  # fmt: skip
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to HTML without images (no third-party requests) or raw HTML."""
+    html = markdown.markdown(text, extensions=["sane_lists"], output_format="html")
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}, "abbr": {"title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+class Poll(models.Model):
+    class Kind(models.TextChoices):
+        DATE = "date", _("Dates")
+        DATETIME = "datetime", _("Dates and times")
+        TEXT = "text", _("Free text")
+
+    class Visibility(models.TextChoices):
+        ALWAYS = "always", _("Everyone with the link")
+        AFTER_ANSWER = "after_answer", _("Only participants who answered")
+        ADMIN_ONLY = "admin_only", _("Only the admin")
+
+    slug = models.CharField(_("link name"), max_length=80, unique=True, validators=[validate_slug])
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
+    description_html = models.TextField(blank=True, editable=False)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.DATE)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    is_closed = models.BooleanField(_("closed"), default=False)
+    one_answer_per_name = models.BooleanField(_("one answer per name"), default=False)
+    require_name = models.BooleanField(_("require a name"), default=True)
+    allow_anonymous = models.BooleanField(_("allow anonymous answers"), default=False)
+    results_visibility = models.CharField(
+        _("who sees the results"),
+        max_length=16,
+        choices=Visibility.choices,
+        default=Visibility.ALWAYS,
+    )
+    hide_participant_names = models.BooleanField(_("hide participant names"), default=False)
+    allow_comments = models.BooleanField(_("allow comments"), default=True)
+    admin_token_hash = models.CharField(max_length=64, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("poll")
+        verbose_name_plural = _("polls")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["date", "datetime", "text"]), name="polls_poll_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.description_html = render_markdown(self.description)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("polls:poll", args=[self.slug])
+
+    def clean(self) -> None:
+        super().clean()
+        if self.require_name and self.allow_anonymous:
+            raise ValidationError(
+                {
+                    "allow_anonymous": _(
+                        "Anonymous answers cannot be allowed while a name is required."
+                    )
+                }
+            )
+
+    def admin_url(self, token: str) -> str:
+        return reverse("polls:admin", args=[self.slug, token])
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def name_required(self) -> bool:
+        return self.require_name or not self.allow_anonymous
+
+    def deadline_passed(self, now: dt.datetime | None = None) -> bool:
+        return self.deadline is not None and (now or timezone.now()) >= self.deadline
+
+    @property
+    def is_open(self) -> bool:
+        return not self.is_closed and not self.deadline_passed()
+
+    def touch(self) -> None:
+        """Record that what the poll page shows has changed (invalidates cached results)."""
+        now = timezone.now()
+        Poll.objects.filter(pk=self.pk).update(version=F("version") + 1, updated=now)
+        self.version += 1
+        self.updated = now
+
+    def close(self) -> None:
+        self.is_closed = True
+        self.save(update_fields=["is_closed"])
+        self.touch()
+
+    def reopen(self) -> None:
+        self.is_closed = False
+        self.save(update_fields=["is_closed"])
+        self.touch()
+
+
+class Choice(models.Model):
+    class Colour(models.TextChoices):
+        GREEN = "g", _("Green")
+        AMBER = "a", _("Amber")
+        RED = "r", _("Red")
+        BLUE = "b", _("Blue")
+        PURPLE = "p", _("Purple")
+        TEAL = "t", _("Teal")
+        GREY = "n", _("Grey")
+
+    class Icon(models.TextChoices):
+        CHECK = "y", _("Check mark")
+        TILDE = "m", _("Tilde")
+        CROSS = "x", _("Cross")
+        QUESTION = "q", _("Question mark")
+        STAR = "s", _("Star")
+        HEART = "h", _("Heart")
+        CLOCK = "c", _("Clock")
+        DASH = "d", _("Dash")
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="choices")
+    label = models.CharField(_("label"), max_length=60)
+    colour = models.CharField(
+        _("colour"), max_length=1, choices=Colour.choices, default=Colour.GREY
+    )
+    icon = models.CharField(_("icon"), max_length=1, choices=Icon.choices, default=Icon.QUESTION)
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        help_text=_("How much this answer counts towards an option's score, from 0 to 1."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("answer choice")
+        verbose_name_plural = _("answer choices")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gte=0) & Q(weight__lte=1), name="polls_choice_weight_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def css(self) -> str:
+        """Two letters, colour then icon: the class of a results cell (see polls CSS)."""
+        return self.colour + self.icon
+
+
+DEFAULT_SCALE = (
+    (_("Yes"), Choice.Colour.GREEN, Choice.Icon.CHECK, Decimal(1)),
+    (_("If need be"), Choice.Colour.AMBER, Choice.Icon.TILDE, Decimal("0.5")),
+    (_("No"), Choice.Colour.RED, Choice.Icon.CROSS, Decimal(0)),
+)
+YES_NO_SCALE = (
+    (_("Yes"), Choice.Colour.GREEN, Choice.Icon.CHECK, Decimal(1)),
+    (_("No"), Choice.Colour.RED, Choice.Icon.CROSS, Decimal(0)),
+)
+
+
+class Option(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    date = models.DateField(null=True, blank=True)
+    start = models.DateTimeField(null=True, blank=True)
+    end = models.DateTimeField(null=True, blank=True)
+    text = models.CharField(max_length=200, blank=True)
+    group = models.CharField(max_length=100, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    is_deleted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(start__isnull=False, end__gt=F("start")),
+                name="polls_option_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def sort_key(self) -> tuple[Any, ...]:
+        if self.date is not None:
+            return (0, self.date.isoformat(), "")
+        if self.start is not None:
+            return (1, self.start.isoformat(), self.end.isoformat() if self.end else "")
+        return (2, "", "")
+
+    @property
+    def label(self) -> str:
+        """Plain-text label in the poll's time zone; for CSV, ICS summaries and messages."""
+        if self.date is not None:
+            return date_format(self.date, "DATE_FORMAT")
+        if self.start is not None:
+            zone = self.poll.zone
+            start = self.start.astimezone(zone)
+            text = f"{date_format(start, 'DATE_FORMAT')} {start:%H:%M}"
+            if self.end is not None:
+                end = self.end.astimezone(zone)
+                same_day = end.date() == start.date()
+                text += (
+                    f"\u2013{end:%H:%M}"
+                    if same_day
+                    else f" \u2013 {date_format(end, 'DATE_FORMAT')} {end:%H:%M}"
+                )
+            return text
+        return f"{self.group} / {self.text}" if self.group else self.text
+
+    @property
+    def iso(self) -> str:
+        return self.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.start else ""
+
+    @property
+    def iso_end(self) -> str:
+        return self.end.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if self.end else ""
+
+    def as_line(self) -> str:
+        """The line that creates this option again (see options.parse_lines)."""
+        if self.date is not None:
+            return self.date.isoformat()
+        if self.start is not None:
+            zone = self.poll.zone
+            start = self.start.astimezone(zone)
+            line = f"{start:%Y-%m-%d %H:%M}"
+            if self.end is not None:
+                line += f"-{self.end.astimezone(zone):%H:%M}"
+            return line
+        text = self.text.replace("/", "\\/")
+        return f"{self.group.replace('/', chr(92) + '/')}/{text}" if self.group else text
+
+
+class Entry(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="entries")
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    edit_token_hash = models.CharField(max_length=64, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    updated = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        indexes = [models.Index(fields=["poll", "created"], name="polls_entry_poll_created")]
+
+    def __str__(self) -> str:
+        return self.name or str(_("Anonymous"))
+
+
+class Vote(models.Model):
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="votes")
+    option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="votes")
+    choice = models.ForeignKey(Choice, on_delete=models.PROTECT, related_name="votes")
+    comment = models.CharField(_("comment"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "option"], name="polls_vote_one_per_option"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}/{self.option_id}: {self.choice_id}"
+
+
+class Comment(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="comments")
+    entry = models.ForeignKey(
+        Entry, on_delete=models.SET_NULL, null=True, blank=True, related_name="comments"
+    )
+    author = models.CharField(_("name"), max_length=80)
+    text = models.TextField(_("comment"), max_length=2000)
+    edit_token_hash = models.CharField(max_length=64, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.text[:40]}"

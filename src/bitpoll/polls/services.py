@@ -1,0 +1,266 @@
+"""Every write to a poll goes through here, so each one bumps `Poll.version` exactly once.
+
+Views call these functions; forms only validate. The functions take already-validated values.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from bitpoll.polls import tokens
+from bitpoll.polls.models import DEFAULT_SCALE, Choice, Comment, Entry, Option, Poll, Vote
+from bitpoll.polls.options import ParsedOption, shift
+
+ScaleRow = tuple[object, str, str, Decimal]
+
+
+@dataclass(frozen=True)
+class ChoiceData:
+    label: str
+    colour: str
+    icon: str
+    weight: Decimal
+
+
+@dataclass(frozen=True)
+class Answer:
+    choice_id: int
+    comment: str = ""
+
+
+class SlugTaken(Exception):
+    """The custom link name was taken between validation and saving."""
+
+
+def _option_from(poll: Poll, parsed: ParsedOption, order: int) -> Option:
+    return Option(
+        poll=poll,
+        date=parsed.date,
+        start=parsed.start,
+        end=parsed.end,
+        text=parsed.text,
+        group=parsed.group,
+        order=order,
+    )
+
+
+@transaction.atomic
+def create_poll(
+    *,
+    title: str,
+    description: str,
+    kind: str,
+    time_zone: str,
+    options: Sequence[ParsedOption],
+    scale: Iterable[ScaleRow] = DEFAULT_SCALE,
+    slug: str = "",
+    **settings: object,
+) -> tuple[Poll, str]:
+    """Create a poll with its options and scale; return it and the raw admin secret."""
+    raw, hashed = tokens.new_token()
+    poll = Poll(
+        slug=slug or tokens.random_slug(),
+        title=title,
+        description=description,
+        kind=kind,
+        time_zone=time_zone,
+        admin_token_hash=hashed,
+        **settings,
+    )
+    try:
+        with transaction.atomic():
+            poll.save()
+    except IntegrityError:
+        raise SlugTaken(slug) from None
+    Option.objects.bulk_create(_option_from(poll, o, i) for i, o in enumerate(options))
+    Choice.objects.bulk_create(
+        Choice(poll=poll, label=str(label), colour=colour, icon=icon, weight=weight, order=i)
+        for i, (label, colour, icon, weight) in enumerate(scale)
+    )
+    return poll, raw
+
+
+@transaction.atomic
+def update_poll(poll: Poll, fields: Mapping[str, object]) -> None:
+    for name, value in fields.items():
+        setattr(poll, name, value)
+    poll.save()
+    poll.touch()
+
+
+@transaction.atomic
+def add_options(poll: Poll, options: Sequence[ParsedOption]) -> int:
+    """Add the options not already there (restoring removed ones); return how many changed."""
+    existing = {(o.date, o.start, o.end, o.text, o.group): o for o in poll.options.all()}
+    last = poll.options.aggregate(m=Max("order"))["m"]
+    order = -1 if last is None else last
+    created: list[Option] = []
+    restored = 0
+    for parsed in options:
+        key = (parsed.date, parsed.start, parsed.end, parsed.text, parsed.group)
+        found = existing.get(key)
+        if found is None:
+            order += 1
+            created.append(_option_from(poll, parsed, order))
+        elif found.is_deleted:
+            found.is_deleted = False
+            found.save(update_fields=["is_deleted"])
+            restored += 1
+    Option.objects.bulk_create(created)
+    if created and poll.kind != Poll.Kind.TEXT:
+        _renumber(poll)
+    if created or restored:
+        poll.touch()
+    return len(created) + restored
+
+
+def _renumber(poll: Poll) -> None:
+    options = sorted(poll.options.all(), key=Option.sort_key)
+    for i, option in enumerate(options):
+        option.order = i
+    Option.objects.bulk_update(options, ["order"])
+
+
+@transaction.atomic
+def set_option_deleted(option: Option, deleted: bool) -> None:
+    """Hide or show an option; its votes stay in the database either way."""
+    option.is_deleted = deleted
+    option.save(update_fields=["is_deleted"])
+    option.poll.touch()
+
+
+@transaction.atomic
+def set_scale(poll: Poll, keep: Mapping[int, ChoiceData], add: Sequence[ChoiceData]) -> None:
+    """Replace the scale: update the choices in `keep` (by id), delete the others, add `add`.
+
+    Callers make sure no deleted choice has votes (Vote.choice is PROTECTed).
+    """
+    order = 0
+    for choice in poll.choices.all():
+        data = keep.get(choice.pk)
+        if data is None:
+            choice.delete()
+            continue
+        choice.label, choice.colour, choice.icon, choice.weight = (
+            data.label, data.colour, data.icon, data.weight,
+        )  # fmt: skip
+        choice.order = order
+        choice.save()
+        order += 1
+    for data in add:
+        Choice.objects.create(
+            poll=poll, label=data.label, colour=data.colour, icon=data.icon,
+            weight=data.weight, order=order,
+        )  # fmt: skip
+        order += 1
+    poll.touch()
+
+
+@transaction.atomic
+def add_entry(poll: Poll, name: str, answers: Mapping[int, Answer]) -> tuple[Entry, str]:
+    """Store a participant's answers (option id -> answer); return the entry and its secret."""
+    raw, hashed = tokens.new_token()
+    entry = Entry.objects.create(poll=poll, name=name, edit_token_hash=hashed)
+    Vote.objects.bulk_create(
+        Vote(entry=entry, option_id=oid, choice_id=a.choice_id, comment=a.comment)
+        for oid, a in answers.items()
+    )
+    poll.touch()
+    return entry, raw
+
+
+@transaction.atomic
+def update_entry(entry: Entry, name: str, answers: Mapping[int, Answer]) -> None:
+    """Replace the answers on the given (visible) options; votes on removed options stay."""
+    entry.name = name
+    entry.updated = timezone.now()
+    entry.save(update_fields=["name", "updated"])
+    visible = list(entry.poll.options.filter(is_deleted=False).values_list("pk", flat=True))
+    entry.votes.filter(option_id__in=visible).exclude(option_id__in=list(answers)).delete()
+    current = {v.option_id: v for v in entry.votes.filter(option_id__in=list(answers))}
+    new: list[Vote] = []
+    changed: list[Vote] = []
+    for oid, answer in answers.items():
+        vote = current.get(oid)
+        if vote is None:
+            new.append(
+                Vote(entry=entry, option_id=oid, choice_id=answer.choice_id, comment=answer.comment)
+            )
+        elif (vote.choice_id, vote.comment) != (answer.choice_id, answer.comment):
+            vote.choice_id, vote.comment = answer.choice_id, answer.comment
+            changed.append(vote)
+    Vote.objects.bulk_create(new)
+    Vote.objects.bulk_update(changed, ["choice", "comment"])
+    entry.poll.touch()
+
+
+@transaction.atomic
+def delete_entry(entry: Entry) -> None:
+    poll = entry.poll
+    entry.delete()
+    poll.touch()
+
+
+@transaction.atomic
+def add_comment(
+    poll: Poll, author: str, text: str, entry: Entry | None, token_hash: str
+) -> Comment:
+    comment = Comment.objects.create(
+        poll=poll, author=author, text=text, entry=entry, edit_token_hash=token_hash
+    )
+    poll.touch()
+    return comment
+
+
+@transaction.atomic
+def delete_comment(comment: Comment) -> None:
+    poll = comment.poll
+    comment.delete()
+    poll.touch()
+
+
+def delete_poll(poll: Poll) -> None:
+    # Votes protect their choices, so remove the answers before the poll cascades.
+    with transaction.atomic():
+        Vote.objects.filter(entry__poll=poll).delete()
+        poll.delete()
+
+
+@transaction.atomic
+def copy_poll(poll: Poll, title: str, days: int) -> tuple[Poll, str]:
+    """A new poll with the same settings, scale and visible options moved by `days` days."""
+    zone = zoneinfo.ZoneInfo(poll.time_zone)
+    options = [
+        shift(
+            ParsedOption(date=o.date, start=o.start, end=o.end, text=o.text, group=o.group),
+            days,
+            zone,
+        )
+        for o in poll.options.filter(is_deleted=False)
+    ]
+    scale = [(c.label, c.colour, c.icon, c.weight) for c in poll.choices.all()]
+    deadline = poll.deadline
+    if deadline is not None and poll.kind != Poll.Kind.TEXT:
+        deadline = shift(ParsedOption(start=deadline), days, zone).start
+    return create_poll(
+        title=title,
+        description=poll.description,
+        kind=poll.kind,
+        time_zone=poll.time_zone,
+        options=options,
+        scale=scale,
+        deadline=deadline,
+        one_answer_per_name=poll.one_answer_per_name,
+        require_name=poll.require_name,
+        allow_anonymous=poll.allow_anonymous,
+        results_visibility=poll.results_visibility,
+        hide_participant_names=poll.hide_participant_names,
+        allow_comments=poll.allow_comments,
+    )

@@ -1,0 +1,251 @@
+"""Public pages: create a poll, read it, answer, edit one's answer, comment."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from bitpoll.polls import access, page, services, tokens
+from bitpoll.polls.forms import AnswerForm, CommentForm, PollCreateForm
+from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
+
+MAX_ANSWERS_PER_POLL = 5000
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = PollCreateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                poll, token = services.create_poll(
+                    title=data["title"],
+                    description=data["description"],
+                    kind=data["kind"],
+                    time_zone=data["time_zone"],
+                    options=data["parsed_options"],
+                    scale=YES_NO_SCALE if data["scale"] == "yesno" else DEFAULT_SCALE,
+                    slug=data["slug"],
+                    **data["settings"],
+                )
+            except services.SlugTaken:
+                form.add_error("slug", _("This link name is taken. Pick another."))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Your poll is ready. Share the public link; keep the admin link to yourself."
+                    ),
+                )
+                return redirect(poll.admin_url(token))
+        status = 400
+    else:
+        form = PollCreateForm()
+        status = 200
+    return render(request, "polls/create.html", {"form": form}, status=status)
+
+
+def _answer_form(
+    poll: Poll, data: page.PageData, post: object = None, entry: Entry | None = None
+) -> AnswerForm:
+    taken = {
+        e.name.casefold() for e in data.entries if e.name and (entry is None or e.pk != entry.pk)
+    }
+    return AnswerForm(
+        post,  # type: ignore[arg-type]
+        poll=poll,
+        options=data.options,
+        choices=data.choices,
+        entry_id=entry.pk if entry else None,
+        taken_names=taken,
+    )
+
+
+def _render_poll(
+    request: HttpRequest, poll: Poll, form: AnswerForm | None = None, status: int = 200
+) -> HttpResponse:
+    viewer = access.viewer(request)
+    data = page.load(poll, viewer)
+    ctx = page.context(data, viewer, admin=False)
+    if form is None and poll.is_open:
+        form = _answer_form(poll, data)
+    ctx["form"] = form
+    ctx["comment_form"] = CommentForm(
+        initial={"author": data.own_entry.name if data.own_entry else ""}
+    )
+    ctx["edit_url"] = (
+        reverse("polls:entry", args=[poll.slug, data.own_entry.pk, viewer.entry_token])
+        if data.own_entry
+        else ""
+    )
+    return render(request, "polls/poll.html", ctx, status=status)
+
+
+@require_safe
+def poll_page(request: HttpRequest, slug: str) -> HttpResponse:
+    return _render_poll(request, access.get_poll(slug))
+
+
+def _closed_message(request: HttpRequest, poll: Poll) -> None:
+    if poll.is_closed:
+        messages.error(request, _("This poll is closed; answers can no longer be changed."))
+    else:
+        messages.error(request, _("The deadline has passed; answers can no longer be changed."))
+
+
+@require_POST
+def answer(request: HttpRequest, slug: str) -> HttpResponse:
+    poll = access.get_poll(slug)
+    if not poll.is_open:
+        _closed_message(request, poll)
+        return redirect(poll)
+    data = page.load(poll, None)
+    if len(data.entries) >= MAX_ANSWERS_PER_POLL:
+        messages.error(request, _("This poll has reached the maximum number of answers."))
+        return redirect(poll)
+    form = _answer_form(poll, data, request.POST)
+    if not form.is_valid():
+        return _render_poll(request, poll, form, status=400)
+    entry, token = services.add_entry(poll, form.cleaned_data["name"], form.cleaned_data["answers"])
+    messages.success(
+        request,
+        _("Thank you, your answer is saved. Bookmark your edit link below to change it later."),
+    )
+    response = redirect(f"{poll.get_absolute_url()}#you")
+    access.remember_entry(response, poll, entry, token)
+    return response
+
+
+def edit_entry_page(
+    request: HttpRequest,
+    poll: Poll,
+    entry: Entry,
+    *,
+    action: str,
+    delete_action: str,
+    done_url: str,
+    admin: bool,
+) -> HttpResponse:
+    """The edit form for one answer, shared by the edit link and the admin link."""
+    data = page.load(poll, None)
+    form = _answer_form(poll, data, request.POST if request.method == "POST" else None, entry)
+    if request.method == "POST":
+        if not admin and not poll.is_open:
+            _closed_message(request, poll)
+            return redirect(poll)
+        if form.is_valid():
+            services.update_entry(entry, form.cleaned_data["name"], form.cleaned_data["answers"])
+            messages.success(request, _("The answer is updated."))
+            return redirect(done_url)
+        status = 400
+    else:
+        votes = {v.option_id: v for v in entry.votes.all()}
+        form.initial = {"name": entry.name}
+        for option in data.options:
+            vote = votes.get(option.pk)
+            if vote is not None:
+                form.initial[f"o{option.pk}"] = str(vote.choice_id)
+                form.initial[f"c{option.pk}"] = vote.comment
+        status = 200
+    ctx = {
+        "poll": poll,
+        "entry": entry,
+        "form": form,
+        "choices": data.choices,
+        "action": action,
+        "delete_action": delete_action,
+        "cancel_url": done_url,
+        "is_admin": admin,
+        "can_change": admin or poll.is_open,
+    }
+    return render(request, "polls/entry_edit.html", ctx, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def entry(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpResponse:
+    poll = access.get_poll(slug)
+    entry = access.get_entry_for_holder(poll, entry_id, token)
+    here = reverse("polls:entry", args=[slug, entry.pk, token])
+    response = edit_entry_page(
+        request,
+        poll,
+        entry,
+        action=here,
+        delete_action=reverse("polls:entry_delete", args=[slug, entry.pk, token]),
+        done_url=poll.get_absolute_url(),
+        admin=False,
+    )
+    # Opening the edit link makes this browser the answer's owner (edit, comments).
+    access.remember_entry(response, poll, entry, token)
+    return response
+
+
+@require_POST
+def entry_delete(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpResponse:
+    poll = access.get_poll(slug)
+    entry = access.get_entry_for_holder(poll, entry_id, token)
+    if not poll.is_open:
+        _closed_message(request, poll)
+        return redirect(poll)
+    services.delete_entry(entry)
+    messages.success(request, _("Your answer is deleted."))
+    response = redirect(poll)
+    access.forget_entry(response, poll)
+    return response
+
+
+@require_POST
+def comment_add(request: HttpRequest, slug: str) -> HttpResponse:
+    poll = access.get_poll(slug)
+    if not poll.allow_comments:
+        messages.error(request, _("Comments are turned off for this poll."))
+        return redirect(poll)
+    if not poll.is_open:
+        messages.error(request, _("This poll no longer takes comments."))
+        return redirect(poll)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        viewer = access.viewer(request)
+        data = page.load(poll, viewer)
+        ctx = page.context(data, viewer, admin=False)
+        ctx.update(form=_answer_form(poll, data), comment_form=form, edit_url="")
+        return render(request, "polls/poll.html", ctx, status=400)
+    viewer = access.viewer(request)
+    own = None
+    if viewer.entry_id is not None:
+        candidate = poll.entries.filter(pk=viewer.entry_id).first()
+        if candidate is not None and viewer.owns_entry(candidate):
+            own = candidate
+    new_token = ""
+    if own is not None:
+        token_hash = own.edit_token_hash
+    elif viewer.comment_token and len(viewer.comment_token) <= tokens.MAX_TOKEN_LENGTH:
+        token_hash = tokens.hash_token(viewer.comment_token)
+    else:
+        new_token, token_hash = tokens.new_token()
+    services.add_comment(
+        poll, form.cleaned_data["author"], form.cleaned_data["text"], own, token_hash
+    )
+    messages.success(request, _("Your comment is posted."))
+    response: HttpResponseRedirect = redirect(f"{poll.get_absolute_url()}#comments")
+    if new_token:
+        access.remember_comment_token(response, poll, new_token)
+    return response
+
+
+@require_POST
+def comment_delete(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
+    poll = access.get_poll(slug)
+    comment = get_object_or_404(poll.comments, pk=comment_id)
+    if not access.viewer(request).may_delete(comment):
+        raise Http404
+    services.delete_comment(comment)
+    messages.success(request, _("The comment is deleted."))
+    return redirect(f"{poll.get_absolute_url()}#comments")
