@@ -64,11 +64,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bitpoll-bench-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BITPOLL_")}
-        env.update(BITPOLL_DATA_DIR=str(Path(tmp) / "data"), BITPOLL_SECRET_KEY=secrets.token_urlsafe(48))
+        env.update(
+            BITPOLL_DATA_DIR=str(Path(tmp) / "data"), BITPOLL_SECRET_KEY=secrets.token_urlsafe(48)
+        )
         # The database exists and is migrated, static files are collected: a restart, not an install.
         subprocess.run([sys.executable, "-m", "bitpoll", "migrate", "-v0"], env=env, check=True)
         subprocess.run(
-            [sys.executable, "-m", "bitpoll", "collectstatic", "--noinput", "-v0"], env=env, check=True
+            [sys.executable, "-m", "bitpoll", "collectstatic", "--noinput", "-v0"],
+            env=env,
+            check=True,
         )
         times = [one_run(env) for _ in range(args.runs)]
     for number, seconds in enumerate(times, 1):
