@@ -208,6 +208,9 @@ class Poll(models.Model):
         self.touch()
 
 
+CELL_CLASSES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
 class Choice(models.Model):
     class Colour(models.TextChoices):
         GREEN = "g", _("Green")
@@ -259,8 +262,13 @@ class Choice(models.Model):
 
     @property
     def css(self) -> str:
-        """Two letters, colour then icon: the class of a results cell (see polls CSS)."""
-        return self.colour + self.icon
+        """One character naming (colour, icon): the class of a results cell (see polls.css).
+
+        A big poll has thousands of cells, so every byte of their markup counts.
+        """
+        colour = self.Colour.values.index(self.colour)
+        icon = self.Icon.values.index(self.icon)
+        return CELL_CLASSES[colour * len(self.Icon.values) + icon]
 
 
 DEFAULT_SCALE = (
