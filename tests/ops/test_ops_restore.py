@@ -99,7 +99,7 @@ def test_it_refuses_a_damaged_archive_and_changes_nothing(
         expected = "truncated or damaged"
     else:
         bad = archives.flip_byte(archive_path, tmp_path / "bad.tgz")
-        expected = "truncated or damaged|failed its checksum|not a valid"
+        expected = "truncated or damaged|failed its checksum|not a valid|not a Bitpoll backup"
     User.objects.filter(username="bob").update(email="changed@example.org")
     before = snapshot_rows()
     with pytest.raises(CommandError, match=expected) as error:

@@ -172,7 +172,9 @@ def _parse_manifest(raw: bytes, path: Path) -> Manifest:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise invalid("manifest.json does not describe a Bitpoll backup")
     version = doc.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise invalid("manifest.json has no valid format_version")
+    if version > FORMAT_VERSION:
         raise ArchiveError(
             f"{path} has backup format {version!r}, newer than this Bitpoll "
             f"({__version__}) reads; restore it with a newer Bitpoll"
@@ -259,6 +261,15 @@ class ArchiveReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def check_compression(self) -> None:
+        """Decompress the whole file: gzip's CRC and length cover bytes the tar reader skips."""
+        try:
+            with gzip.open(self.path, "rb") as stream:
+                while stream.read(1 << 20):
+                    pass
+        except (OSError, EOFError, zlib.error) as exc:
+            raise self._fail(exc) from None
+
     def rows(self) -> Iterator[dict[str, Any]]:
         """Yield the dumped rows; raise ArchiveError at the end if the data does not match."""
         assert self._tar is not None
@@ -313,6 +324,7 @@ def _parse_row(line: bytes) -> dict[str, Any] | None:
 def verify_archive(path: Path) -> Manifest:
     """Read the whole archive and check it against its manifest; the database is not touched."""
     with ArchiveReader(path) as reader:
+        reader.check_compression()
         counts: dict[str, int] = {}
         for row in reader.rows():
             counts[row["model"]] = counts.get(row["model"], 0) + 1
