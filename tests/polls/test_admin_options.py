@@ -1,0 +1,64 @@
+"""Options: /<slug>/admin/<secret>/options/ (add) and .../<id>/remove|restore/."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bitpoll.polls.models import Option, Vote
+
+from .conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_lists_options_with_their_answer_counts(world: World) -> None:
+    html = world.alice.client.get(world.admin + "options/").content.decode()
+    assert 'id="options-table"' in html and "<td>2</td>" in html
+
+
+def test_it_adds_options_in_date_order(world: World) -> None:
+    response = world.alice.client.post(
+        world.admin + "options/", {"lines": "2030-05-03\n2030-05-04"}
+    )
+    assert response.status_code == 302
+    dates = [o.date for o in world.poll.options.all()]
+    assert dates == [dt.date(2030, 5, 3), dt.date(2030, 5, 4), dt.date(2030, 5, 5)]
+
+
+def test_it_rejects_bad_lines(world: World) -> None:
+    response = world.alice.client.post(world.admin + "options/", {"lines": "soon"})
+    assert response.status_code == 400
+
+
+def test_it_removes_and_restores_an_option_keeping_its_answers(world: World) -> None:
+    option = world.poll.options.first()
+    assert option is not None
+    votes = Vote.objects.filter(option=option).count()
+    world.alice.client.post(f"{world.admin}options/{option.pk}/remove/")
+    assert Option.objects.get(pk=option.pk).is_deleted
+    html = world.dave.client.get(world.public).content.decode()
+    assert f'id="h{option.pk}"' not in html
+    assert Vote.objects.filter(option=option).count() == votes
+    world.alice.client.post(f"{world.admin}options/{option.pk}/restore/")
+    assert not Option.objects.get(pk=option.pk).is_deleted
+    assert f'id="h{option.pk}"' in world.dave.client.get(world.public).content.decode()
+
+
+def test_it_restores_a_removed_option_when_added_again(world: World) -> None:
+    option = world.poll.options.first()
+    assert option is not None
+    world.alice.client.post(f"{world.admin}options/{option.pk}/remove/")
+    world.alice.client.post(world.admin + "options/", {"lines": option.as_line()})
+    assert not Option.objects.get(pk=option.pk).is_deleted
+    assert world.poll.options.count() == 2
+
+
+def test_it_answers_404_for_an_option_of_another_poll(world: World) -> None:
+    from .conftest import make_poll
+
+    other, _ = make_poll()
+    option = other.options.first()
+    assert option is not None
+    assert world.alice.client.post(f"{world.admin}options/{option.pk}/remove/").status_code == 404
