@@ -1,0 +1,88 @@
+"""Steps that several browser tests share: creating a poll and answering it, as a person would."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.utils import formats, translation
+from playwright.sync_api import Locator, Page, expect
+
+ANSWERS = ("Yes", "If need be", "No")
+
+
+@dataclass
+class CreatedPoll:
+    public_url: str
+    admin_url: str
+
+
+def date_label(day: dt.date) -> str:
+    """How the server writes a day in English, e.g. "Dec. 10, 2026"."""
+    with translation.override("en"):
+        return formats.date_format(day, "DATE_FORMAT")
+
+
+def calendar_day_name(day: dt.date) -> str:
+    """The calendar button's accessible name in an en-US browser, e.g. "Thursday, December 10"."""
+    return f"{calendar.day_name[day.weekday()]}, {calendar.month_name[day.month]} {day.day}"
+
+
+def shown_month(page: Page) -> dt.date:
+    """The first day of the month the calendar shows, read from its heading ("December 2026")."""
+    heading = page.get_by_role("heading", level=3).filter(has_text=re.compile(r"\d{4}$"))
+    month_name, year = heading.inner_text().rsplit(" ", 1)
+    return dt.date(int(year), list(calendar.month_name).index(month_name), 1)
+
+
+def open_create_form(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Create a poll").click()
+    expect(page.get_by_role("heading", name="Create a poll")).to_be_visible()
+
+
+def submit_create_form(page: Page) -> CreatedPoll:
+    page.get_by_role("button", name="Create the poll").click()
+    expect(page.get_by_text("Your poll is ready.")).to_be_visible()
+    public_url = page.get_by_label("Public link").input_value()
+    admin_url = page.get_by_label("Admin link").input_value()
+    assert "/admin/" in admin_url and admin_url != public_url
+    return CreatedPoll(public_url=public_url, admin_url=admin_url)
+
+
+def create_plain_poll(page: Page, title: str, kind: str, lines: list[str]) -> CreatedPoll:
+    """Fill in the form with the plain inputs only (what works with and without JavaScript)."""
+    open_create_form(page)
+    page.get_by_label("Title").fill(title)
+    page.get_by_role("radio", name=kind).check()
+    page.get_by_role("textbox", name="Options").fill("\n".join(lines))
+    return submit_create_form(page)
+
+
+def answer_form(page: Page) -> Locator:
+    return page.get_by_role("region", name="Your answer")
+
+
+def option_group(scope: Page | Locator, label: str) -> Locator:
+    """The radio group for one option. The name only starts with the label, because the page
+    may add the time in the viewer's own zone after it."""
+    # Playwright writes the pattern between slashes, so a slash in it must be escaped too.
+    pattern = "^" + re.escape(label).replace("/", "\\/")
+    return scope.get_by_role("group", name=re.compile(pattern))
+
+
+def answer_poll(
+    page: Page, name: str, answers: dict[str, str], comments: dict[str, str] | None = None
+) -> None:
+    form = answer_form(page)
+    form.get_by_role("textbox", name="Your name").fill(name)
+    for label, choice in answers.items():
+        group = option_group(form, label)
+        group.get_by_role("radio", name=choice, exact=True).check()
+        if comments and label in comments:
+            group.get_by_role("textbox", name="Comment").fill(comments[label])
+    form.get_by_role("button", name="Save my answer").click()
+    expect(page.get_by_text("Thank you, your answer is saved.")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"You answered as {name}")).to_be_visible()

@@ -1,0 +1,67 @@
+"""Without JavaScript and on a phone: the core flows still work and the page still fits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+pytest.importorskip("playwright", reason="the playwright package is not installed")
+
+from playwright.sync_api import Page, expect
+
+from .conftest import PHONE, NewContext
+from .pages import answer_poll, create_plain_poll, date_label
+
+pytestmark = pytest.mark.browser
+
+SLOTS = ["2031-03-03 09:00-10:00", "2031-03-03 14:00", "2031-03-04 09:00-10:00"]
+
+
+def test_it_creates_and_answers_a_poll_without_javascript(new_context: NewContext) -> None:
+    alice = new_context(java_script_enabled=False).new_page()
+    created = create_plain_poll(alice, "Board meeting", "Dates and times", SLOTS)
+    expect(alice.get_by_text("Times are in UTC.")).to_be_visible()
+    # The copy buttons need JavaScript, so they stay out of the way.
+    expect(alice.get_by_role("button", name="Copy")).to_have_count(0)
+
+    bob = new_context(java_script_enabled=False).new_page()
+    bob.goto(created.public_url)
+    # The month calendar is JavaScript's; the options are just there to answer.
+    expect(bob.get_by_role("button", name="Next month")).to_have_count(0)
+    first = f"{date_label(dt.date(2031, 3, 3))} 09:00\u201310:00"
+    answer_poll(bob, "Bob", {first: "Yes"})
+
+    alice.goto(created.admin_url)
+    expect(alice.get_by_role("paragraph").filter(has_text="Best so far:")).to_contain_text(first)
+    entries = alice.get_by_role("table", name="Every answer, with links to change or delete it")
+    expect(entries.get_by_role("rowheader")).to_have_text(["Bob"])
+
+
+def has_horizontal_overflow(page: Page) -> bool:
+    return bool(
+        page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+    )
+
+
+def test_it_fits_the_poll_page_on_a_phone(new_context: NewContext) -> None:
+    alice = new_context().new_page()
+    many = [
+        f"2031-04-{day:02d} {slot}" for day in (7, 8, 9, 10) for slot in ("09:00-10:30", "18:00")
+    ]
+    created = create_plain_poll(
+        alice, "A long poll title that has to wrap on a narrow phone", "Dates and times", many
+    )
+
+    phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    phone.goto(created.public_url)
+    answer_poll(
+        phone,
+        "Someone with a rather long name",
+        {f"{date_label(dt.date(2031, 4, 7))} 18:00": "If need be"},
+    )
+    expect(phone.get_by_role("heading", name="Results")).to_be_visible()
+    assert not has_horizontal_overflow(phone), "the poll page scrolls sideways at 390 px"
+    phone.goto("/new/")
+    expect(phone.get_by_role("heading", name="Create a poll")).to_be_visible()
+    assert not has_horizontal_overflow(phone), "the create page scrolls sideways at 390 px"
