@@ -68,7 +68,7 @@ def viewer(request: HttpRequest) -> Viewer:
     entry_token = ""
     raw = request.COOKIES.get(ENTRY_COOKIE, "")
     ident, _, secret = raw.partition(".")
-    if ident.isdigit() and len(ident) < 19 and secret:
+    if ident.isascii() and ident.isdigit() and len(ident) < 19 and secret:
         entry_id, entry_token = int(ident), secret[: tokens.MAX_TOKEN_LENGTH + 1]
     comment_token = request.COOKIES.get(COMMENT_COOKIE, "")[: tokens.MAX_TOKEN_LENGTH + 1]
     return Viewer(entry_id, entry_token, comment_token)

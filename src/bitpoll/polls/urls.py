@@ -1,8 +1,23 @@
 """Poll URLs, mounted at the site root. Secrets live in the path: admin and edit links."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from bitpoll.polls import admin_views, views
+
+
+class IdConverter:
+    """Database ids: at most 18 digits, so an absurd number is a 404, not an overflow."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 app_name = "polls"
 
@@ -12,26 +27,24 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("<str:slug>/", views.poll_page, name="poll"),
     path("<str:slug>/answer/", views.answer, name="answer"),
-    path("<str:slug>/entry/<int:entry_id>/<str:token>/", views.entry, name="entry"),
+    path("<str:slug>/entry/<id:entry_id>/<str:token>/", views.entry, name="entry"),
     path(
-        "<str:slug>/entry/<int:entry_id>/<str:token>/delete/",
+        "<str:slug>/entry/<id:entry_id>/<str:token>/delete/",
         views.entry_delete,
         name="entry_delete",
     ),
     path("<str:slug>/comment/", views.comment_add, name="comment_add"),
-    path(
-        "<str:slug>/comment/<int:comment_id>/delete/", views.comment_delete, name="comment_delete"
-    ),
+    path("<str:slug>/comment/<id:comment_id>/delete/", views.comment_delete, name="comment_delete"),
     path(_admin, admin_views.dashboard, name="admin"),
     path(_admin + "edit/", admin_views.edit, name="admin_edit"),
     path(_admin + "options/", admin_views.options, name="admin_options"),
     path(
-        _admin + "options/<int:option_id>/remove/",
+        _admin + "options/<id:option_id>/remove/",
         admin_views.option_remove,
         name="admin_option_remove",
     ),
     path(
-        _admin + "options/<int:option_id>/restore/",
+        _admin + "options/<id:option_id>/restore/",
         admin_views.option_restore,
         name="admin_option_restore",
     ),
@@ -42,12 +55,12 @@ urlpatterns = [
     path(_admin + "copy/", admin_views.copy, name="admin_copy"),
     path(_admin + "export.csv", admin_views.export_csv, name="admin_export_csv"),
     path(_admin + "export.ics", admin_views.export_ics, name="admin_export_ics"),
-    path(_admin + "entry/<int:entry_id>/", admin_views.entry_edit, name="admin_entry"),
+    path(_admin + "entry/<id:entry_id>/", admin_views.entry_edit, name="admin_entry"),
     path(
-        _admin + "entry/<int:entry_id>/delete/", admin_views.entry_delete, name="admin_entry_delete"
+        _admin + "entry/<id:entry_id>/delete/", admin_views.entry_delete, name="admin_entry_delete"
     ),
     path(
-        _admin + "comment/<int:comment_id>/delete/",
+        _admin + "comment/<id:comment_id>/delete/",
         admin_views.comment_delete,
         name="admin_comment_delete",
     ),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from bitpoll.polls import access, page, services, tokens
+from bitpoll.polls import access, page, pagecache, services, tokens
 from bitpoll.polls.forms import AnswerForm, CommentForm, PollCreateForm
 from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
 
@@ -68,7 +68,11 @@ def _answer_form(
 
 
 def _render_poll(
-    request: HttpRequest, poll: Poll, form: AnswerForm | None = None, status: int = 200
+    request: HttpRequest,
+    poll: Poll,
+    form: AnswerForm | None = None,
+    status: int = 200,
+    extra: dict[str, object] | None = None,
 ) -> HttpResponse:
     viewer = access.viewer(request)
     data = page.load(poll, viewer)
@@ -84,12 +88,18 @@ def _render_poll(
         if data.own_entry
         else ""
     )
+    ctx.update(extra or {})
     return render(request, "polls/poll.html", ctx, status=status)
 
 
 @require_safe
 def poll_page(request: HttpRequest, slug: str) -> HttpResponse:
-    return _render_poll(request, access.get_poll(slug))
+    poll = access.get_poll(slug)
+    if pagecache.is_shared_view(request, access.viewer(request)):
+        return pagecache.serve(
+            request, poll, lambda extra: _render_poll(request, poll, extra=extra)
+        )
+    return _render_poll(request, poll)
 
 
 def _closed_message(request: HttpRequest, poll: Poll) -> None:

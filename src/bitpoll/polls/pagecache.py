@@ -1,0 +1,118 @@
+"""Rendered poll pages, shared by every visitor who holds no secret for the poll.
+
+Most visits to a poll come from people who follow the shared link and have not answered yet:
+for all of them the page is identical but for the CSRF token. It is rendered once per change
+of the poll and kept in a small in-process LRU cache, keyed on what the page depends on:
+
+- `poll.version`, which every write that changes the page bumps (answers, edits, deletions,
+  comments, options, scale, settings), so invalidation needs no bookkeeping: an old version is
+  simply never asked for again and ages out;
+- whether the poll is open, because a deadline passes without any write;
+- the language.
+
+The CSRF token is rendered as a placeholder and replaced per response, so each visitor still
+gets a fresh, masked token and the CSRF cookie. Visitors with an answer or comment cookie for
+this poll, pending flash messages, or a query string get a freshly rendered page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import translation
+
+from bitpoll.polls.access import Viewer
+from bitpoll.polls.models import Poll
+
+# Letters and digits only, so that no template filter escapes or alters it.
+CSRF_PLACEHOLDER = "csrfplaceholder0b1f2e3d4c5a6978"
+MAX_BYTES = 48 * 1024 * 1024  # per worker process
+MESSAGES_COOKIE = "messages"
+
+
+class LRUCache:
+    """A thread-safe least-recently-used cache of strings bounded by their total size."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, str] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> str | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def set(self, key: Hashable, value: str) -> None:
+        cost = len(value)
+        if cost > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._size -= len(old)
+            self._items[key] = value
+            self._size += cost
+            while self._size > self.max_bytes:
+                _, evicted = self._items.popitem(last=False)
+                self._size -= len(evicted)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+
+pages = LRUCache(MAX_BYTES)
+
+
+def is_shared_view(request: HttpRequest, viewer: Viewer) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.GET
+        and viewer.entry_id is None
+        and not viewer.comment_token
+        and MESSAGES_COOKIE not in request.COOKIES
+    )
+
+
+def key_for(poll: Poll) -> Hashable:
+    # pk and version alone could repeat after a restore into a fresh database.
+    return (
+        poll.pk,
+        poll.slug,
+        poll.created,
+        poll.version,
+        poll.is_open,
+        translation.get_language(),
+    )
+
+
+def serve(
+    request: HttpRequest, poll: Poll, render: Callable[[dict[str, object]], HttpResponse]
+) -> HttpResponse:
+    """Answer from the cache, rendering once on a miss with `render(extra_context)`."""
+    key = key_for(poll)
+    html = pages.get(key)
+    if html is None:
+        response = render({"csrf_token": CSRF_PLACEHOLDER})
+        if response.status_code != 200:
+            return response
+        html = response.content.decode()
+        pages.set(key, html)
+    response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return response
