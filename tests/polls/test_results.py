@@ -9,7 +9,7 @@ from bitpoll.polls.results import compute
 
 
 @dataclass
-class O:
+class Opt:
     pk: int
 
 
@@ -39,8 +39,8 @@ YES, MAYBE, NO = C(1, Decimal(1), "A"), C(2, Decimal("0.5"), "J"), C(3, Decimal(
 
 def test_it_counts_scores_and_marks_the_best() -> None:
     grid = compute(
-        O(0),
-        [O(10), O(20)],
+        Opt(0),
+        [Opt(10), Opt(20)],
         [YES, MAYBE, NO],
         [
             (E(1, "Bob"), [V(1, 10, 1), V(2, 20, 2, "late")]),
@@ -55,17 +55,17 @@ def test_it_counts_scores_and_marks_the_best() -> None:
 
 
 def test_it_marks_ties_and_nothing_when_all_zero() -> None:
-    tie = compute(O(0), [O(1), O(2)], [YES, NO], [(E(1, "A"), [V(1, 1, 1), V(2, 2, 1)])])
+    tie = compute(Opt(0), [Opt(1), Opt(2)], [YES, NO], [(E(1, "A"), [V(1, 1, 1), V(2, 2, 1)])])
     assert [c.best for c in tie.columns] == [True, True]
-    zero = compute(O(0), [O(1)], [YES, NO], [(E(1, "A"), [V(1, 1, 3)])])
+    zero = compute(Opt(0), [Opt(1)], [YES, NO], [(E(1, "A"), [V(1, 1, 3)])])
     assert [c.best for c in zero.columns] == [False]
 
 
 def test_it_ignores_votes_on_options_it_was_not_given() -> None:
-    grid = compute(O(0), [O(1)], [YES, NO], [(E(1, "A"), [V(1, 99, 1)])])
+    grid = compute(Opt(0), [Opt(1)], [YES, NO], [(E(1, "A"), [V(1, 99, 1)])])
     assert grid.columns[0].counts == (0, 0) and grid.rows[0].cells[0].css == ""
 
 
 def test_it_handles_an_empty_poll() -> None:
-    grid = compute(O(0), [], [YES], [])
+    grid = compute(Opt(0), [], [YES], [])
     assert grid.columns == () and grid.rows == () and grid.answered == 0
