@@ -158,7 +158,7 @@ def count_queries(env: dict[str, str], slugs: dict[str, str]) -> dict[str, int]:
         "from django.db import connection\n"
         "from django.test import Client\n"
         "from django.test.utils import CaptureQueriesContext\n"
-        "client = Client()\n"
+        "client = Client(SERVER_NAME='localhost')\n"
         "result = {}\n"
         "for size, slug in json.loads(sys.argv[1]).items():\n"
         "    client.get(f'/{slug}/')\n"
