@@ -4,6 +4,7 @@ migrating older archives forward."""
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 from pathlib import Path
 
@@ -170,3 +171,19 @@ def test_it_refuses_rows_of_a_model_the_archive_does_not_define(
     with pytest.raises(CommandError, match=r"auth\.nosuchmodel"):
         restore(bad)
     assert not User.objects.exists()
+
+
+def test_it_rolls_back_rows_that_point_at_nothing(archive_path: Path, tmp_path: Path) -> None:
+    """A foreign key to a row the archive does not hold fails the restore as a whole."""
+    bad = archives.repack(
+        archive_path,
+        tmp_path / "dangling.tgz",
+        edit_data=lambda data: re.sub(rb'"groups":\[\d+\]', b'"groups":[999999]', data),
+        fix_checksum=True,
+    )
+    assert archives.members(bad)[1] != archives.members(archive_path)[1]
+    wipe()
+    with pytest.raises(CommandError, match="rolled back"):
+        restore(bad)
+    assert not User.objects.exists()
+    assert not Group.objects.exists()

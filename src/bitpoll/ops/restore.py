@@ -245,6 +245,9 @@ def restore_archive(
                     rows.add(row)
                 rows.flush()
             result.loaded = rows.loaded
+            # Check the loaded rows' foreign keys now: PostgreSQL refuses to alter tables with
+            # deferred checks pending, and a broken archive should fail before any migration.
+            connection.check_constraints()
             executor = MigrationExecutor(connection)
             forward = executor.migration_plan(executor.loader.graph.leaf_nodes())
             result.forward_migrations = len(forward)
