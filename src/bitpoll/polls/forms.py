@@ -141,7 +141,8 @@ class PollCreateForm(SettingsFields):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         zone_name = data.get("time_zone")
         kind = data.get("kind")
         if zone_name and kind and "options" in data:
@@ -207,7 +208,8 @@ class PollEditForm(SettingsFields):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("time_zone"):
             try:
                 data["settings"] = self.settings(data["time_zone"])
@@ -272,7 +274,8 @@ class AnswerForm(forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         answers: dict[int, Answer] = {}
         for option in self.options:
             choice = data.get(f"o{option.pk}")
@@ -392,7 +395,7 @@ class BaseScaleFormSet(forms.BaseFormSet):
         return keep, add
 
 
-ScaleFormSet = forms.formset_factory(
+ScaleFormSet: type[BaseScaleFormSet] = forms.formset_factory(  # type: ignore[assignment]
     ChoiceForm, formset=BaseScaleFormSet, extra=2, max_num=10, validate_max=True, absolute_max=12
 )
 

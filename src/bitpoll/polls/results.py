@@ -10,11 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
-
-
-class _Poll(Protocol):
-    pk: int | None
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ class Grid:
 
 
 def compute(
-    poll: _Poll,
+    poll: object,
     options: Sequence[object],
     choices: Sequence[object],
     entries_with_votes: Iterable[tuple[object, Iterable[object]]],

@@ -92,6 +92,7 @@ def _render_poll(
     return render(request, "polls/poll.html", ctx, status=status)
 
 
+@never_cache  # the page shows the viewer's own edit link
 @require_safe
 def poll_page(request: HttpRequest, slug: str) -> HttpResponse:
     poll = access.get_poll(slug)
