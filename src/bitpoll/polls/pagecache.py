@@ -17,13 +17,16 @@ this poll, pending flash messages, or a query string get a freshly rendered page
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.utils import translation
+from django.utils import timezone, translation
 
 from bitpoll.polls.access import Viewer
 from bitpoll.polls.models import Poll
@@ -90,23 +93,58 @@ def is_shared_view(request: HttpRequest, viewer: Viewer) -> bool:
     )
 
 
-def key_for(poll: Poll) -> Hashable:
-    # pk and version alone could repeat after a restore into a fresh database.
-    return (
-        poll.pk,
-        poll.slug,
-        poll.created,
-        poll.version,
-        poll.is_open,
-        translation.get_language(),
+@dataclass(frozen=True)
+class Stamp:
+    """The few columns of a poll that decide which cached page is current."""
+
+    pk: int
+    version: int
+    is_closed: bool
+    deadline: dt.datetime | None
+    created: object
+
+    @property
+    def is_open(self) -> bool:
+        if self.is_closed:
+            return False
+        if self.deadline is None:
+            return True
+        deadline = self.deadline
+        if timezone.is_naive(deadline):  # SQLite hands back naive UTC without the ORM
+            deadline = deadline.replace(tzinfo=dt.UTC)
+        return timezone.now() < deadline
+
+
+def _stamp_sql() -> str:
+    meta = Poll._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(meta.get_field(name).column)
+        for name in ("id", "version", "is_closed", "deadline", "created")
     )
+    # Identifiers come from the model, the slug is a bound parameter.
+    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote('slug')} = %s"  # noqa: S608
+
+
+def stamp(slug: str) -> Stamp | None:
+    # A hand-written query: compiling the ORM's would cost more than everything else a
+    # cache hit does.
+    with connection.cursor() as cursor:
+        cursor.execute(_stamp_sql(), [slug])
+        row = cursor.fetchone()
+    return Stamp(*row) if row else None
 
 
 def serve(
-    request: HttpRequest, poll: Poll, render: Callable[[dict[str, object]], HttpResponse]
+    request: HttpRequest, slug: str, render: Callable[[dict[str, object]], HttpResponse]
 ) -> HttpResponse:
     """Answer from the cache, rendering once on a miss with `render(extra_context)`."""
-    key = key_for(poll)
+    current = stamp(slug)
+    if current is None:
+        raise Http404
+    # pk and version alone could repeat after a restore into a fresh database.
+    key = (current.pk, slug, str(current.created), current.version, current.is_open)
+    key += (translation.get_language(),)
     html = pages.get(key)
     if html is None:
         response = render({"csrf_token": CSRF_PLACEHOLDER})
@@ -114,5 +152,4 @@ def serve(
             return response
         html = response.content.decode()
         pages.set(key, html)
-    response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
-    return response
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))

@@ -95,12 +95,11 @@ def _render_poll(
 @never_cache  # the page shows the viewer's own edit link
 @require_safe
 def poll_page(request: HttpRequest, slug: str) -> HttpResponse:
-    poll = access.get_poll(slug)
     if pagecache.is_shared_view(request, access.viewer(request)):
         return pagecache.serve(
-            request, poll, lambda extra: _render_poll(request, poll, extra=extra)
+            request, slug, lambda extra: _render_poll(request, access.get_poll(slug), extra=extra)
         )
-    return _render_poll(request, poll)
+    return _render_poll(request, access.get_poll(slug))
 
 
 def _closed_message(request: HttpRequest, poll: Poll) -> None:
@@ -116,11 +115,22 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     if not poll.is_open:
         _closed_message(request, poll)
         return redirect(poll)
-    data = page.load(poll, None)
-    if len(data.entries) >= MAX_ANSWERS_PER_POLL:
+    # Only what validation needs: answering must not get slower as answers pile up.
+    if poll.entries.count() >= MAX_ANSWERS_PER_POLL:
         messages.error(request, _("This poll has reached the maximum number of answers."))
         return redirect(poll)
-    form = _answer_form(poll, data, request.POST)
+    taken = (
+        {n.casefold() for n in poll.entries.exclude(name="").values_list("name", flat=True)}
+        if poll.one_answer_per_name
+        else set()
+    )
+    form = AnswerForm(
+        request.POST,
+        poll=poll,
+        options=list(poll.options.filter(is_deleted=False)),
+        choices=list(poll.choices.all()),
+        taken_names=taken,
+    )
     if not form.is_valid():
         return _render_poll(request, poll, form, status=400)
     entry, token = services.add_entry(poll, form.cleaned_data["name"], form.cleaned_data["answers"])
