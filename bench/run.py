@@ -312,16 +312,21 @@ def report(all_figures: dict[str, dict[str, object]]) -> None:
                 pages["small"]["rps"] >= 0.5 * h["rps"],
             ),
             ("big poll page >= 20% of /healthz throughput", pages["big"]["rps"] >= 0.2 * h["rps"]),
-            ("huge poll page p99 < 250 ms", pages["huge"]["p99_ms"] < 250),
+            (
+                "huge poll page p99 < 250 ms",
+                pages["huge"]["rps"] > 0 and pages["huge"]["p99_ms"] < 250,
+            ),
             (
                 "answer to the small poll >= 25% of /healthz throughput",
                 answer["rps"] >= 0.25 * h["rps"],
             ),
             ("cold start to first 200 < 1 s", int(f["cold_start_ms"]) < 1000),  # type: ignore[call-overload]
             (
-                "resident memory (2 workers) < 150 MB after the load",
-                float(f["memory_rss_mb"]) < 150,
-            ),  # type: ignore[arg-type]
+                # Workers are forked from a preloaded master and share most pages with it;
+                # summing their RSS would count those pages three times, PSS counts them once.
+                "resident memory of all server processes (PSS) < 150 MB after the load",
+                float(f["memory_pss_mb"]) < 150,  # type: ignore[arg-type]
+            ),
             (
                 "SQL queries per poll page <= 8 and equal for every size",
                 len(set(queries.values())) == 1 and max(queries.values()) <= 8,
