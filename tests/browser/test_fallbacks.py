@@ -38,30 +38,36 @@ def test_it_creates_and_answers_a_poll_without_javascript(new_context: NewContex
     expect(entries.get_by_role("rowheader")).to_have_text(["Bob"])
 
 
-def has_horizontal_overflow(page: Page) -> bool:
-    return bool(
-        page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
-    )
+def page_width(page: Page) -> int:
+    """How wide the document is. On a phone the browser widens the layout viewport to fit
+    overflowing content, so compare with the device width, not the viewport's."""
+    return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="polls.css: .grid-wrap needs position: relative, or the visually hidden "
+    "'(best)' text escapes the scrolling grid and widens the page",
+)
 def test_it_fits_the_poll_page_on_a_phone(new_context: NewContext) -> None:
     alice = new_context().new_page()
-    many = [
-        f"2031-04-{day:02d} {slot}" for day in (7, 8, 9, 10) for slot in ("09:00-10:30", "18:00")
-    ]
+    days = (7, 8, 9, 10)
+    slots = [f"2031-04-{day:02d} {slot}" for day in days for slot in ("09:00-10:30", "18:00")]
     created = create_plain_poll(
-        alice, "A long poll title that has to wrap on a narrow phone", "Dates and times", many
+        alice, "A long poll title that has to wrap on a narrow phone", "Dates and times", slots
     )
+    # The best option in the last column, far to the right of a phone's screen.
+    last = f"{date_label(dt.date(2031, 4, 10))} 18:00"
+    bob = new_context().new_page()
+    bob.goto(created.public_url)
+    answer_poll(bob, "Someone with a rather long name", {last: "Yes"})
 
     phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
     phone.goto(created.public_url)
-    answer_poll(
-        phone,
-        "Someone with a rather long name",
-        {f"{date_label(dt.date(2031, 4, 7))} 18:00": "If need be"},
-    )
-    expect(phone.get_by_role("heading", name="Results")).to_be_visible()
-    assert not has_horizontal_overflow(phone), "the poll page scrolls sideways at 390 px"
+    expect(phone.get_by_role("paragraph").filter(has_text="Best so far:")).to_contain_text(last)
+    # The grid scrolls inside its own region; the page itself must not.
+    expect(phone.get_by_role("region", name="Results").last).to_be_visible()
+    assert page_width(phone) <= PHONE["width"], "the poll page scrolls sideways on a phone"
     phone.goto("/new/")
     expect(phone.get_by_role("heading", name="Create a poll")).to_be_visible()
-    assert not has_horizontal_overflow(phone), "the create page scrolls sideways at 390 px"
+    assert page_width(phone) <= PHONE["width"], "the create page scrolls sideways on a phone"

@@ -1,0 +1,165 @@
+"""Take the README's screenshots: a real `bitpoll serve` with a sample poll, driven by chromium.
+
+Run from the repository with the development environment (bitpoll installed, playwright
+available):
+
+    python docs/screenshots/take.py [chromium executable]
+
+It writes the PNG files next to this script. Desktop shots are 1280x800, phone shots
+390x844; the dark ones use the browser's dark colour scheme.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent / "tests"))
+
+from serverutil import serving  # noqa: E402
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Fixed dates keep the pictures the same from run to run.
+SLOTS = [
+    f"2027-03-{day} {slot}" for day in ("15", "16", "17") for slot in ("10:00-11:30", "14:00-15:30")
+]
+PEOPLE = {
+    # name: answers per slot, y = yes, m = if need be, n = no
+    "Anna": "yynmyy",
+    "Ben": "ymnnyn",
+    "Chiara": "myyyyn",
+    "Dmitri": "nnymym",
+    "Emre": "yymnyy",
+}
+CHOICE = {"y": "Yes", "m": "If need be", "n": "No"}
+
+
+def context(browser: Browser, base_url: str, **options: Any) -> Page:
+    settings: dict[str, Any] = {
+        "base_url": base_url,
+        "locale": "en-GB",
+        "timezone_id": "Europe/Berlin",
+        "viewport": DESKTOP,
+        **options,
+    }
+    return browser.new_context(**settings).new_page()
+
+
+def shoot(page: Page, name: str) -> None:
+    path = HERE / f"{name}.png"
+    page.screenshot(path=str(path))
+    print(f"{path.name}: {path.stat().st_size // 1024} KB")
+
+
+def create_poll(page: Page) -> tuple[str, str]:
+    page.goto("/new/")
+    page.get_by_label("Title").fill("Team offsite: when do we meet?")
+    page.get_by_label("Description").fill(
+        "Three days in the mountains to plan the next release. "
+        "Pick **every** slot that could work for you."
+    )
+    page.get_by_role("radio", name="Dates and times").check()
+    page.get_by_role("textbox", name="Options").fill("\n".join(SLOTS))
+    page.get_by_label("Time zone").fill("Europe/Berlin")
+    page.get_by_role("button", name="Create the poll").click()
+    expect(page.get_by_text("Your poll is ready.")).to_be_visible()
+    return (
+        page.get_by_label("Public link").input_value(),
+        page.get_by_label("Admin link").input_value(),
+    )
+
+
+def answer(page: Page, public_url: str, name: str, pattern: str) -> None:
+    page.goto(public_url)
+    form = page.get_by_role("region", name="Your answer")
+    form.get_by_role("textbox", name="Your name").fill(name)
+    for group, letter in zip(form.get_by_role("group").all(), pattern, strict=True):
+        group.get_by_role("radio", name=CHOICE[letter], exact=True).check()
+    if name == "Dmitri":
+        form.get_by_role("group").nth(3).get_by_role("textbox", name="Comment").fill(
+            "can join from 14:30"
+        )
+    form.get_by_role("button", name="Save my answer").click()
+    expect(page.get_by_text("Thank you, your answer is saved.")).to_be_visible()
+
+
+def main() -> None:
+    executable = sys.argv[1] if len(sys.argv) > 1 else shutil.which("chromium")
+    if not executable:
+        sys.exit("take.py: no chromium found; pass its path as the first argument")
+    with tempfile.TemporaryDirectory(prefix="bitpoll-screenshots-") as tmp:
+        data_dir = Path(tmp) / "data"
+        data_dir.mkdir(mode=0o700)
+        with serving(data_dir) as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
+            base_url = f"http://127.0.0.1:{server.port}"
+
+            page = context(browser, base_url)
+            page.goto("/")
+            shoot(page, "home")
+
+            public_url, admin_url = create_poll(page)
+            for name, pattern in PEOPLE.items():
+                answer(context(browser, base_url), public_url, name, pattern)
+
+            page.goto("/new/")
+            page.get_by_label("Title").fill("Team offsite: when do we meet?")
+            page.get_by_role("radio", name="Dates and times").check()
+            page.get_by_role("button", name="Next month").click()
+            for day in ("10", "11", "12"):
+                page.locator("#picker-grid").get_by_text(day, exact=True).click()
+            page.get_by_label("Time slots for every picked day").fill("10:00-11:30, 14:00-15:30")
+            page.get_by_role("button", name="Add the picked days to the options").click()
+            page.get_by_label("Time slots for every picked day").blur()
+            # Start the picture at the options card: the calendar, slots and options lines.
+            page.get_by_role("heading", name="Options", exact=True).evaluate(
+                "h => window.scrollTo(0, h.getBoundingClientRect().top + window.scrollY - 40)"
+            )
+            shoot(page, "create")
+
+            visitor = context(browser, base_url)
+            visitor.goto(public_url)
+            shoot(visitor, "poll")
+            dark = context(browser, base_url, color_scheme="dark")
+            dark.goto(public_url)
+            shoot(dark, "poll-dark")
+
+            page.goto(admin_url)
+            shoot(page, "admin")
+
+            answer(context(browser, base_url), public_url, "Farid", "yyyynm")
+            phone = context(browser, base_url, viewport=PHONE, is_mobile=True, has_touch=True)
+            phone.goto(public_url)
+            shoot(phone, "phone")
+            phone_dark = context(
+                browser,
+                base_url,
+                viewport=PHONE,
+                is_mobile=True,
+                has_touch=True,
+                color_scheme="dark",
+            )
+            phone_dark.goto(public_url)
+            shoot(phone_dark, "phone-dark")
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
