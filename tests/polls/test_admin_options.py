@@ -62,3 +62,42 @@ def test_it_answers_404_for_an_option_of_another_poll(world: World) -> None:
     option = other.options.first()
     assert option is not None
     assert world.alice.client.post(f"{world.admin}options/{option.pk}/remove/").status_code == 404
+
+
+def test_it_renames_a_text_option_keeping_its_answers(db: None) -> None:
+    from django.test import Client
+
+    from .conftest import answer_as, make_poll
+
+    poll, token = make_poll(kind="text", lines="Pizza\nSushi")
+    answer_as(poll, "Bob", [0, 1])
+    option = poll.options.first()
+    assert option is not None
+    response = Client().post(
+        f"/{poll.slug}/admin/{token}/options/{option.pk}/rename/", {"line": "Lunch/Pizza \\/ Pasta"}
+    )
+    assert response.status_code == 302
+    option.refresh_from_db()
+    assert (option.group, option.text) == ("Lunch", "Pizza / Pasta")
+    assert option.votes.count() == 1
+
+
+def test_it_does_not_rename_dates(world: World) -> None:
+    option = world.poll.options.first()
+    assert option is not None
+    world.alice.client.post(f"{world.admin}options/{option.pk}/rename/", {"line": "x"})
+    assert Option.objects.get(pk=option.pk).date == dt.date(2030, 5, 4)
+
+
+def test_it_rejects_an_empty_name(db: None) -> None:
+    from django.test import Client
+
+    from .conftest import make_poll
+
+    poll, token = make_poll(kind="text", lines="Pizza")
+    option = poll.options.get()
+    response = Client().post(
+        f"/{poll.slug}/admin/{token}/options/{option.pk}/rename/", {"line": " "}, follow=True
+    )
+    assert b"was not renamed" in response.content
+    assert poll.options.get().text == "Pizza"

@@ -26,6 +26,7 @@ POST_ONLY = [
     "{admin}reopen/",
     "{admin}options/{option_id}/remove/",
     "{admin}options/{option_id}/restore/",
+    "{admin}options/{option_id}/rename/",
     "{admin}entry/{bob_id}/delete/",
     "{admin}comment/{comment_id}/delete/",
 ]

@@ -133,6 +133,13 @@ CASES = [
         _nothing,
         ADMIN_REDIRECT,
     ),
+    Case(
+        "admin rename option",
+        "post",
+        lambda w, s: _admin(f"options/{_first_option(w)}/rename/")(w, s),
+        lambda w: {"line": "x"},
+        ADMIN_REDIRECT,
+    ),
     Case("admin scale", "get", _admin("scale/"), _nothing, ADMIN_OK),
     Case("admin scale save", "post", _admin("scale/"), _scale, ADMIN_REDIRECT),
     Case("admin close", "post", _admin("close/"), _nothing, ADMIN_REDIRECT),

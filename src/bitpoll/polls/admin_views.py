@@ -23,6 +23,7 @@ from bitpoll.polls.forms import (
     CopyForm,
     DeleteForm,
     PollEditForm,
+    RenameOptionForm,
     ScaleFormSet,
 )
 from bitpoll.polls.models import Poll, Vote
@@ -113,6 +114,24 @@ def option_restore(request: HttpRequest, slug: str, token: str, option_id: int) 
     messages.success(
         request, _("“%(option)s” is back, with its answers.") % {"option": option.label}
     )
+    return redirect(_url("admin_options", poll, token))
+
+
+@require_POST
+def option_rename(request: HttpRequest, slug: str, token: str, option_id: int) -> HttpResponse:
+    poll = access.get_poll_for_admin(slug, token)
+    option = get_object_or_404(poll.options, pk=option_id)
+    form = RenameOptionForm(request.POST)
+    if poll.kind != Poll.Kind.TEXT:
+        messages.error(
+            request, _("Dates and times cannot be renamed: add the new one and remove the old one.")
+        )
+    elif form.is_valid():
+        services.rename_option(option, form.cleaned_data["line"])
+        messages.success(request, _("The option is renamed; its answers are kept."))
+    else:
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, _("The option was not renamed: %(errors)s") % {"errors": errors})
     return redirect(_url("admin_options", poll, token))
 
 

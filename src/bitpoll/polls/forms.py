@@ -327,6 +327,21 @@ class AddOptionsForm(forms.Form):
         return parsed
 
 
+class RenameOptionForm(forms.Form):
+    line = forms.CharField(
+        label=_("New text"),
+        max_length=400,
+        help_text=_("“Group/Name” puts it under a heading; write \\/ for a slash."),
+    )
+
+    def clean_line(self) -> ParsedOption:
+        line = _text(self.cleaned_data["line"].strip())
+        parsed = parse_lines("text", line, zoneinfo.ZoneInfo("UTC"))
+        if len(parsed) != 1:
+            raise ValidationError(_("Enter one line of text."))
+        return parsed[0]
+
+
 class ChoiceForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     label = forms.CharField(label=_("Label"), max_length=60, required=False)

@@ -137,6 +137,14 @@ def set_option_deleted(option: Option, deleted: bool) -> None:
 
 
 @transaction.atomic
+def rename_option(option: Option, parsed: ParsedOption) -> None:
+    """Change a text option's wording; its answers stay with it."""
+    option.text, option.group = parsed.text, parsed.group
+    option.save(update_fields=["text", "group"])
+    option.poll.touch()
+
+
+@transaction.atomic
 def set_scale(poll: Poll, keep: Mapping[int, ChoiceData], add: Sequence[ChoiceData]) -> None:
     """Replace the scale: update the choices in `keep` (by id), delete the others, add `add`.
 

@@ -48,6 +48,11 @@ urlpatterns = [
         admin_views.option_restore,
         name="admin_option_restore",
     ),
+    path(
+        _admin + "options/<id:option_id>/rename/",
+        admin_views.option_rename,
+        name="admin_option_rename",
+    ),
     path(_admin + "scale/", admin_views.scale, name="admin_scale"),
     path(_admin + "close/", admin_views.close, name="admin_close"),
     path(_admin + "reopen/", admin_views.reopen, name="admin_reopen"),
