@@ -7,6 +7,7 @@ must be in the database afterwards, and nothing may be there half-written.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sqlite3
 import threading
@@ -21,7 +22,11 @@ from opsutil import bitpoll, env_for, written_archive
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# The suite's backend: `BITPOLL_TEST_BACKEND=postgresql pytest` serves from PostgreSQL.
+BACKEND = os.environ.get("BITPOLL_TEST_BACKEND", "sqlite").strip().lower() or "sqlite"
+
+
+@pytest.fixture(params=[BACKEND])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     """A migrated database of the given backend, and the environment to serve it."""
     data = tmp_path / "data"
