@@ -130,7 +130,7 @@ def option_rename(request: HttpRequest, slug: str, token: str, option_id: int) -
         services.rename_option(option, form.cleaned_data["line"])
         messages.success(request, _("The option is renamed; its answers are kept."))
     else:
-        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         messages.error(request, _("The option was not renamed: %(errors)s") % {"errors": errors})
     return redirect(_url("admin_options", poll, token))
 
