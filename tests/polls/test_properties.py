@@ -198,6 +198,20 @@ def test_admin_options_never_fail(world: World, lines: str) -> None:
 
 
 @PROPERTY_SETTINGS
+@given(line=text)
+def test_admin_rename_never_fails(db: None, line: str) -> None:
+    from .conftest import make_poll
+
+    poll, secret = make_poll(kind="text", lines="Pizza")
+    admin = f"/{poll.slug}/admin/{secret}/"
+    client, token = _csrf_client(admin + "options/")
+    option = poll.options.get()
+    _post(client, token, f"{admin}options/{option.pk}/rename/", {"line": line})
+    _check(client.get(admin + "options/"))
+    _check(client.get(f"/{poll.slug}/"))
+
+
+@PROPERTY_SETTINGS
 @given(
     rows=st.lists(st.tuples(st.one_of(st.integers(), text), text, text, text, text), max_size=4),
     total=st.one_of(st.integers(-5, 20), text),
