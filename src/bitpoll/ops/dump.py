@@ -105,12 +105,12 @@ def _m2m_values(model: type[models.Model], using: str) -> dict[str, dict[Any, li
     """For each auto-created many-to-many field: {owner pk: sorted target keys}."""
     result: dict[str, dict[Any, list[Any]]] = {}
     for field in model._meta.local_many_to_many:
-        through = field.remote_field.through
+        through: Any = field.remote_field.through
         if not through._meta.auto_created:
             continue  # an explicit through model is dumped as a model of its own
         source = field.m2m_field_name()
         target_name = field.m2m_reverse_field_name()
-        target_model = field.related_model
+        target_model: Any = field.related_model
         links: dict[Any, list[Any]] = {}
         rows = through._base_manager.using(using).values_list(f"{source}_id", f"{target_name}_id")
         for owner, target in rows.iterator():

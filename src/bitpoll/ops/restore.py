@@ -15,7 +15,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.core.management.sql import emit_post_migrate_signal
@@ -132,7 +132,7 @@ class _Loader:
                     .values_list("pk", flat=True)
                     .get(**lookups)
                 )
-            except model.DoesNotExist:
+            except ObjectDoesNotExist:
                 raise RestoreError(
                     f"the archive refers to {label} {key!r}, which does not exist"
                 ) from None
@@ -159,30 +159,30 @@ class _Loader:
         pk = values[meta.pk.attname]
         for name, value in row["fields"].items():
             try:
-                model_field = meta.get_field(name)
+                model_field: Any = meta.get_field(name)
             except FieldDoesNotExist:
                 raise RestoreError(
                     f"the archive has a field {row['model']}.{name} that its "
                     "migrations do not define"
                 ) from None
             if model_field.many_to_many:
-                self.links.append((model_field, pk, value))  # type: ignore[arg-type]
+                self.links.append((model_field, pk, value))
             elif model_field.is_relation:
-                values[model_field.attname] = self._related(model_field, value)  # type: ignore[arg-type]
+                values[model_field.attname] = self._related(model_field, value)
             else:
-                values[model_field.attname] = model_field.to_python(value)  # type: ignore[union-attr]
+                values[model_field.attname] = model_field.to_python(value)
         self.batch.append(model(**values))
         self.loaded[row["model"]] = self.loaded.get(row["model"], 0) + 1
         if len(self.batch) >= 200:
             self.flush()
 
     def flush(self) -> None:
-        if self.model is not None and self.batch:
-            fields = list(self.model._meta.local_concrete_fields)
-            self._insert(self.model, self.batch, fields)
+        model: Any = self.model
+        if model is not None and self.batch:
+            self._insert(model, self.batch, list(model._meta.local_concrete_fields))
         self.batch = []
         for m2m, owner, targets in self.links:
-            through = m2m.remote_field.through
+            through: Any = m2m.remote_field.through
             source = through._meta.get_field(m2m.m2m_field_name())
             target = through._meta.get_field(m2m.m2m_reverse_field_name())
             rows = [
