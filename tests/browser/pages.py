@@ -86,3 +86,12 @@ def answer_poll(
     form.get_by_role("button", name="Save my answer").click()
     expect(page.get_by_text("Thank you, your answer is saved.")).to_be_visible()
     expect(page.get_by_role("heading", name=f"You answered as {name}")).to_be_visible()
+
+
+def tab_to(page: Page, target: Locator, limit: int = 60) -> None:
+    """Press Tab until the focus is on (or inside) `target`, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("node => node.contains(document.activeElement)"):
+            return
+    raise AssertionError(f"{limit} presses of Tab never reached {target}")

@@ -9,6 +9,7 @@ exports the results as CSV.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -28,6 +29,7 @@ from .pages import (
     option_group,
     shown_month,
     submit_create_form,
+    tab_to,
 )
 
 pytestmark = pytest.mark.browser
@@ -140,13 +142,7 @@ def test_it_lets_a_participant_answer_with_the_keyboard_alone(new_context: NewCo
     dana.goto(created.public_url)
     keys = dana.keyboard
 
-    name = answer_form(dana).get_by_role("textbox", name="Your name")
-    for _ in range(40):
-        keys.press("Tab")
-        if name.evaluate("field => field === document.activeElement"):
-            break
-    else:
-        raise AssertionError("Tab never reached the name field")
+    tab_to(dana, answer_form(dana).get_by_role("textbox", name="Your name"))
     keys.type("Dana")
     keys.press("Tab")  # first option (Pizza): the first radio, "Yes"
     keys.press("Space")
@@ -163,7 +159,7 @@ def test_it_lets_a_participant_answer_with_the_keyboard_alone(new_context: NewCo
 
     expect(dana.get_by_text("Thank you, your answer is saved.")).to_be_visible()
     expect(dana.get_by_role("heading", name="You answered as Dana")).to_be_visible()
-    dana.get_by_role("link", name="Change my answer").focus()
+    tab_to(dana, dana.get_by_role("link", name="Change my answer"))
     keys.press("Enter")
     expect(dana.get_by_role("heading", name="Change your answer")).to_be_visible()
     for label, choice in (
@@ -176,3 +172,34 @@ def test_it_lets_a_participant_answer_with_the_keyboard_alone(new_context: NewCo
     expect(
         option_group(dana, "Lunch / Pizza").get_by_role("textbox", name="Comment")
     ).to_have_value("no olives")
+
+
+def test_it_lets_the_creator_pick_days_with_the_keyboard_alone(new_context: NewContext) -> None:
+    """The month calendar is one tab stop; arrows move by day and week, Space and Enter pick."""
+    alice = new_context().new_page()
+    alice.goto("/new/")
+    keys = alice.keyboard
+    tab_to(alice, alice.get_by_label("Title"))
+    keys.type("Picked by keyboard")
+    calendar = alice.get_by_role("group").filter(has=alice.get_by_role("button", pressed=False))
+    tab_to(alice, calendar)
+    keys.press("ArrowRight")
+    keys.press("Space")
+    expect(alice.get_by_role("button", pressed=True)).to_have_count(1)
+    # A week later; that may be in the next month, which the calendar then shows.
+    keys.press("ArrowDown")
+    keys.press("Enter")
+    expect(alice.get_by_role("button", pressed=True).last).to_be_focused()
+    tab_to(alice, alice.get_by_role("button", name="Add the picked days to the options"))
+    keys.press("Enter")
+
+    options = alice.get_by_role("textbox", name="Options")
+    expect(options).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2}\n\d{4}-\d{2}-\d{2}$"))
+    first, second = (dt.date.fromisoformat(line) for line in options.input_value().split("\n"))
+    assert second - first == dt.timedelta(days=7)
+    tab_to(alice, alice.get_by_role("button", name="Create the poll"))
+    keys.press("Enter")
+    expect(alice.get_by_text("Your poll is ready.")).to_be_visible()
+    alice.goto(alice.get_by_label("Public link").input_value())
+    for day in (first, second):
+        expect(option_group(answer_form(alice), date_label(day))).to_be_visible()
