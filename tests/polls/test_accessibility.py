@@ -69,6 +69,7 @@ def _pages(world: World) -> list[tuple[str, object]]:
         ("/new/", world.dave.client),
         (world.public, world.dave.client),
         (world.public, world.bob.client),
+        (world.public + "results/", world.bob.client),
         (world.edit_link(world.bob), world.bob.client),
         (world.admin, world.alice.client),
         (world.admin + "edit/", world.alice.client),

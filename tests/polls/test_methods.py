@@ -6,7 +6,7 @@ import pytest
 
 from .conftest import World
 
-GET_ONLY = ["{public}", "{admin}", "{admin}export.csv", "{admin}export.ics"]
+GET_ONLY = ["{public}", "{public}results/", "{admin}", "{admin}export.csv", "{admin}export.ics"]
 GET_OR_POST = [
     "/new/",
     "{entry}",

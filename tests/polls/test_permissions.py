@@ -90,6 +90,7 @@ CASES = [
     Case("home", "get", lambda w, s: "/", _nothing, ALL_OK),
     Case("create form", "get", lambda w, s: "/new/", _nothing, ALL_OK),
     Case("poll page", "get", lambda w, s: w.public, _nothing, ALL_OK),
+    Case("results as text", "get", lambda w, s: f"{w.public}results/", _nothing, ALL_OK),
     Case("answer", "post", lambda w, s: f"{w.public}answer/", _answer, ALL_REDIRECT),
     Case(
         "comment",

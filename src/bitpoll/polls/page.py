@@ -138,6 +138,42 @@ def row_html(rows: list[tuple[results.Row, str, bool]], you: str) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - names are escaped, classes are ours
 
 
+@dataclass(frozen=True)
+class OptionSummary:
+    """One option of the results as text: who gave which answer."""
+
+    option: Option
+    score: object
+    best: bool
+    answers: list[tuple[Choice, list[str]]]
+    unanswered: list[str]
+
+
+def summaries(data: PageData, rows: list[tuple[results.Row, str, bool]]) -> list[OptionSummary]:
+    """The grid turned by 90 degrees, for screen readers and small screens."""
+    index = {c.css: i for i, c in enumerate(data.choices)}
+    out = []
+    for col_index, (option, column) in enumerate(zip(data.options, data.grid.columns, strict=True)):
+        names: list[list[str]] = [[] for _ in data.choices]
+        unanswered = []
+        for row, name, _mine in rows:
+            css = row.cells[col_index].css
+            if css in index:
+                names[index[css]].append(name)
+            else:
+                unanswered.append(name)
+        out.append(
+            OptionSummary(
+                option,
+                column.score,
+                column.best,
+                list(zip(data.choices, names, strict=True)),
+                unanswered,
+            )
+        )
+    return out
+
+
 def context(data: PageData, viewer: Viewer | None, *, admin: bool) -> dict[str, object]:
     poll = data.poll
     show = (
@@ -180,4 +216,5 @@ def context(data: PageData, viewer: Viewer | None, *, admin: bool) -> dict[str, 
         "best_score": data.grid.best_score,
         "answered": data.grid.answered,
         "is_admin": admin,
+        "display_rows": rows,
     }

@@ -27,6 +27,7 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("<str:slug>/", views.poll_page, name="poll"),
     path("<str:slug>/answer/", views.answer, name="answer"),
+    path("<str:slug>/results/", views.results_list, name="results_list"),
     path("<str:slug>/entry/<id:entry_id>/<str:token>/", views.entry, name="entry"),
     path(
         "<str:slug>/entry/<id:entry_id>/<str:token>/delete/",

@@ -102,6 +102,19 @@ def poll_page(request: HttpRequest, slug: str) -> HttpResponse:
     return _render_poll(request, access.get_poll(slug))
 
 
+@never_cache
+@require_safe
+def results_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """The results as text, option by option: for screen readers and small screens."""
+    poll = access.get_poll(slug)
+    viewer = access.viewer(request)
+    data = page.load(poll, viewer)
+    ctx = page.context(data, viewer, admin=False)
+    rows = ctx["display_rows"] if ctx["show_results"] else []
+    ctx["summaries"] = page.summaries(data, rows)  # type: ignore[arg-type]
+    return render(request, "polls/results_list.html", ctx)
+
+
 def _closed_message(request: HttpRequest, poll: Poll) -> None:
     if poll.is_closed:
         messages.error(request, _("This poll is closed; answers can no longer be changed."))
