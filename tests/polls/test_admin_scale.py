@@ -86,3 +86,11 @@ def test_it_refuses_a_choice_id_of_another_poll(world: World) -> None:
     rows[0]["id"] = other.choices.first().pk  # type: ignore[union-attr]
     assert world.alice.client.post(world.admin + "scale/", _data(world, rows)).status_code == 400
     assert Choice.objects.filter(poll=other).count() == 3
+
+
+def test_it_refuses_two_answers_that_look_alike(world: World) -> None:
+    rows = _current(world)
+    rows.append({"label": "Yes!", "colour": "g", "icon": "y", "weight": "1"})
+    response = world.alice.client.post(world.admin + "scale/", _data(world, rows))
+    assert response.status_code == 400
+    assert b"its own combination of colour and icon" in response.content

@@ -69,3 +69,9 @@ def test_it_ignores_votes_on_options_it_was_not_given() -> None:
 def test_it_handles_an_empty_poll() -> None:
     grid = compute(Opt(0), [], [YES], [])
     assert grid.columns == () and grid.rows == () and grid.answered == 0
+
+
+def test_it_records_the_choice_index_of_each_cell() -> None:
+    twin = C(4, Decimal(1), "A")  # same look as YES; the index still tells them apart
+    grid = compute(Opt(0), [Opt(1)], [YES, twin], [(E(1, "A"), [V(1, 1, 4)])])
+    assert grid.rows[0].cells[0].choice == 1

@@ -251,7 +251,7 @@ def _csv_cell(value: str) -> str:
 def export_csv(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     poll = access.get_poll_for_admin(slug, token)
     data = page.load(poll, None)
-    labels = {c.css: c.label for c in data.choices}
+    labels = [c.label for c in data.choices]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Participant"), *(_csv_cell(o.label) for o in data.options)])
@@ -259,7 +259,10 @@ def export_csv(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         writer.writerow(
             [_csv_cell(row.name or _("Anonymous"))]
             + [
-                _csv_cell(labels.get(c.css, "") + (f" ({c.comment})" if c.comment else ""))
+                _csv_cell(
+                    (labels[c.choice] if c.choice >= 0 else "")
+                    + (f" ({c.comment})" if c.comment else "")
+                )
                 for c in row.cells
             ]
         )

@@ -379,12 +379,21 @@ class BaseScaleFormSet(forms.BaseFormSet):
             return
         ids = {c.pk for c in self.poll.choices.all()}
         kept = 0
+        looks: set[tuple[str, str]] = set()
         for form in self.forms:
             cid = form.cleaned_data.get("id")
             if cid is not None and cid not in ids:
                 raise ValidationError(_("The scale changed meanwhile; reload the page."))
-            if form.data_or_none() is not None:
+            data = form.data_or_none()
+            if data is not None:
                 kept += 1
+                if (data.colour, data.icon) in looks:
+                    raise ValidationError(
+                        _(
+                            "Give each answer its own combination of colour and icon, so that the results table can tell them apart."
+                        )
+                    )
+                looks.add((data.colour, data.icon))
             elif cid in self.used:
                 raise ValidationError(
                     _(

@@ -151,15 +151,14 @@ class OptionSummary:
 
 def summaries(data: PageData, rows: list[tuple[results.Row, str, bool]]) -> list[OptionSummary]:
     """The grid turned by 90 degrees, for screen readers and small screens."""
-    index = {c.css: i for i, c in enumerate(data.choices)}
     out = []
     for col_index, (option, column) in enumerate(zip(data.options, data.grid.columns, strict=True)):
         names: list[list[str]] = [[] for _ in data.choices]
         unanswered = []
         for row, name, _mine in rows:
-            css = row.cells[col_index].css
-            if css in index:
-                names[index[css]].append(name)
+            choice = row.cells[col_index].choice
+            if choice >= 0:
+                names[choice].append(name)
             else:
                 unanswered.append(name)
         out.append(

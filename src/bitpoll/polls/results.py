@@ -14,9 +14,10 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class Cell:
-    css: str  # the choice's two-letter class, "" when unanswered
+    css: str  # the choice's cell class, "" when unanswered
     comment: str
     vote_id: int
+    choice: int = -1  # index into the choices, -1 when unanswered
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def compute(
             counts[col][idx] += 1
             comment = vote.comment  # type: ignore[attr-defined]
             has_comments = has_comments or bool(comment)
-            cells[col] = Cell(choice_css[idx], comment, vote.pk)  # type: ignore[attr-defined]
+            cells[col] = Cell(choice_css[idx], comment, vote.pk, idx)  # type: ignore[attr-defined]
         rows.append(Row(entry.pk, entry.name, tuple(cells), has_comments))  # type: ignore[attr-defined]
     scores = [sum((n * w for n, w in zip(c, weights, strict=True)), Decimal(0)) for c in counts]
     best = max(scores, default=Decimal(0))
