@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from bitpoll.polls import access, page, services
 from bitpoll.polls.forms import (
+    TIME_ZONES,
     AddOptionsForm,
     CopyForm,
     DeleteForm,
@@ -66,7 +67,7 @@ def edit(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     return render(
         request,
         "polls/admin/edit.html",
-        {"poll": poll, "token": token, "form": form},
+        {"poll": poll, "token": token, "form": form, "time_zones": TIME_ZONES},
         status=status,
     )
 

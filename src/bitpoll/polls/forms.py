@@ -15,6 +15,15 @@ from bitpoll.polls.models import Choice, Option, Poll, validate_slug, validate_t
 from bitpoll.polls.options import MAX_OPTIONS, ParsedOption, local_to_utc, parse_lines
 from bitpoll.polls.services import Answer, ChoiceData
 
+TIME_ZONES = [
+    *sorted(
+        z
+        for z in zoneinfo.available_timezones()
+        if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+    ),
+    "UTC",
+]
+
 SCALES = (("default", _("Yes / If need be / No")), ("yesno", _("Yes / No")))
 
 
@@ -95,6 +104,7 @@ class PollCreateForm(SettingsFields):
         label=_("Time zone"),
         max_length=64,
         initial="UTC",
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
         help_text=_("For dates and times, e.g. Europe/Berlin or America/New_York."),
     )
     options = forms.CharField(
@@ -172,7 +182,11 @@ class PollEditForm(SettingsFields):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Markdown: *emphasis*, lists, links."),
     )
-    time_zone = forms.CharField(label=_("Time zone"), max_length=64)
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
 
     field_order = [
         "title", "description", "time_zone", "deadline", "anonymous", "one_answer_per_name",

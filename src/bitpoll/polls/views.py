@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from bitpoll.polls import access, page, pagecache, services, tokens
-from bitpoll.polls.forms import AnswerForm, CommentForm, PollCreateForm
+from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
 from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
 
 MAX_ANSWERS_PER_POLL = 5000
@@ -48,7 +48,8 @@ def create(request: HttpRequest) -> HttpResponse:
     else:
         form = PollCreateForm()
         status = 200
-    return render(request, "polls/create.html", {"form": form}, status=status)
+    ctx = {"form": form, "time_zones": TIME_ZONES}
+    return render(request, "polls/create.html", ctx, status=status)
 
 
 def _answer_form(

@@ -47,6 +47,16 @@
     }
   }
 
+  // Deleting cannot be undone: ask once. Without JavaScript the button simply deletes.
+  function confirmDeletes() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
   setUpCopyButtons();
+  confirmDeletes();
   showLocalTimes();
 })();
