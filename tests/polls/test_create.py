@@ -121,3 +121,8 @@ def test_it_renders_markdown_sanitised(client: Client) -> None:
 def test_it_rejects_delete_and_put(client: Client) -> None:
     assert client.delete("/new/").status_code == 405
     assert client.put("/new/").status_code == 405
+
+
+def test_the_home_page_invites_to_create_a_poll(client: Client) -> None:
+    html = client.get("/").content.decode()
+    assert '<a class="button" id="create-poll" href="/new/">Create a poll</a>' in html
