@@ -359,8 +359,9 @@ class RenameOptionForm(forms.Form):
 class ChoiceForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     label = forms.CharField(label=_("Label"), max_length=60, required=False)
-    colour = forms.ChoiceField(label=_("Colour"), choices=Choice.Colour.choices)
-    icon = forms.ChoiceField(label=_("Icon"), choices=Choice.Icon.choices)
+    # New rows default to a look the default scales do not use.
+    colour = forms.ChoiceField(label=_("Colour"), choices=Choice.Colour.choices, initial="b")
+    icon = forms.ChoiceField(label=_("Icon"), choices=Choice.Icon.choices, initial="q")
     weight = forms.DecimalField(
         label=_("Weight"),
         min_value=Decimal(0),
