@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -81,7 +82,8 @@ def options(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         if form.is_valid():
             added = services.add_options(poll, form.cleaned_data["lines"])
             if added:
-                messages.success(request, _("%(count)d option(s) added.") % {"count": added})
+                text = ngettext("%(count)d option added.", "%(count)d options added.", added)
+                messages.success(request, text % {"count": added})
             else:
                 messages.info(request, _("Those options are already there."))
             return redirect(_url("admin_options", poll, token))
