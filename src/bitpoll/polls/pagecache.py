@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import datetime as dt
+import functools
 import gc
 import threading
 from collections import OrderedDict
@@ -27,6 +28,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
@@ -140,13 +142,12 @@ class Stamp:
         return timezone.now() < deadline
 
 
+@functools.cache
 def _stamp_sql() -> str:
     meta = Poll._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(meta.get_field(name).column)
-        for name in ("id", "version", "is_closed", "deadline", "created")
-    )
+    fields = [meta.get_field(n) for n in ("id", "version", "is_closed", "deadline", "created")]
+    columns = ", ".join(quote(str(f.column)) for f in fields if isinstance(f, Field))
     # Identifiers come from the model, the slug is a bound parameter.
     return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote('slug')} = %s"  # noqa: S608
 
@@ -168,8 +169,8 @@ def serve(
     if current is None:
         raise Http404
     # pk and version alone could repeat after a restore into a fresh database.
-    key = (current.pk, slug, str(current.created), current.version, current.is_open)
-    key += (translation.get_language(),)
+    lang = translation.get_language()
+    key = (current.pk, slug, str(current.created), current.version, current.is_open, lang)
     html = pages.get(key)
     if html is None:
         response = render({"csrf_token": CSRF_PLACEHOLDER})
