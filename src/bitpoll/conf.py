@@ -236,8 +236,12 @@ def database_config(name: str, default_sqlite: Path, data: Path) -> dict[str, ob
 
 def _sqlite(path: Path) -> dict[str, object]:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "bitpoll.core.sqlite",
         "NAME": str(path),
+        # Opening a connection and running the pragmas below costs more than a cached page;
+        # each server thread keeps its own.
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # WAL lets readers proceed while one writer commits; IMMEDIATE takes the write lock
             # at BEGIN so two writers queue on the busy timeout instead of failing mid-transaction.

@@ -61,7 +61,8 @@ def test_it_applies_good_values(
 
 
 def test_it_has_safe_defaults(tmp_path: Path) -> None:
-    shown = show(tmp_path)
+    # An empty variable counts as unset; this also hides the PostgreSQL run's database URL.
+    shown = show(tmp_path, BITPOLL_DATABASE_URL="")
     assert shown["debug"] is False
     assert shown["hosts"] == ["localhost", "127.0.0.1", "[::1]"]
     assert shown["bind"] == "127.0.0.1:8000"
