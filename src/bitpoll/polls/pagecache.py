@@ -24,17 +24,21 @@ import functools
 import gc
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.db import connection
 from django.db.models import Field
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
 from bitpoll.polls.access import Viewer
 from bitpoll.polls.models import Poll
+
+V = TypeVar("V")
 
 # Letters and digits only, so that no template filter escapes or alters it.
 CSRF_PLACEHOLDER = "csrfplaceholder0b1f2e3d4c5a6978"
@@ -64,35 +68,37 @@ def release_memory() -> None:
         _malloc_trim(0)
 
 
-class LRUCache:
-    """A thread-safe least-recently-used cache of strings bounded by their total size."""
+class LRUCache(Generic[V]):
+    """A thread-safe least-recently-used cache bounded by the total size of its values."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, str] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> V | None:
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
 
-    def set(self, key: Hashable, value: str) -> None:
-        cost = len(value)
-        if cost > self.max_bytes:
+    def set(self, key: Hashable, value: V, cost: int | None = None) -> None:
+        """Store `value`; its size is `cost`, or its len() when no cost is given."""
+        size = len(value) if cost is None else cost  # type: ignore[arg-type]
+        if size > self.max_bytes:
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._size -= len(old)
-            self._items[key] = value
-            self._size += cost
+                self._size -= old[1]
+            self._items[key] = (value, size)
+            self._size += size
             while self._size > self.max_bytes:
-                _, evicted = self._items.popitem(last=False)
-                self._size -= len(evicted)
+                _, (_, evicted) = self._items.popitem(last=False)
+                self._size -= evicted
 
     def clear(self) -> None:
         with self._lock:
@@ -107,7 +113,8 @@ class LRUCache:
         return self._size
 
 
-pages = LRUCache(MAX_BYTES)
+pages: LRUCache[tuple[bytes, ...]] = LRUCache(MAX_BYTES)
+_render_locks = tuple(threading.Lock() for _ in range(16))
 
 
 def is_shared_view(request: HttpRequest, viewer: Viewer) -> bool:
@@ -163,7 +170,7 @@ def stamp(slug: str) -> Stamp | None:
 
 def serve(
     request: HttpRequest, slug: str, render: Callable[[dict[str, object]], HttpResponse]
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Answer from the cache, rendering once on a miss with `render(extra_context)`."""
     current = stamp(slug)
     if current is None:
@@ -171,13 +178,35 @@ def serve(
     # pk and version alone could repeat after a restore into a fresh database.
     lang = translation.get_language()
     key = (current.pk, slug, str(current.created), current.version, current.is_open, lang)
-    html = pages.get(key)
-    if html is None:
-        response = render({"csrf_token": CSRF_PLACEHOLDER})
-        if response.status_code != 200:
-            return response
-        html = response.content.decode()
-        pages.set(key, html)
-        if len(html) > BIG_PAGE:
-            release_memory()
-    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+    parts = pages.get(key)
+    if parts is None:
+        # One render per page at a time: when a link goes out, the first visitors arrive
+        # together, and each thread rendering the same big poll would multiply the work and
+        # the memory peak.
+        with _render_locks[hash(key) % len(_render_locks)]:
+            parts = pages.get(key)
+            if parts is None:
+                response = render({"csrf_token": CSRF_PLACEHOLDER})
+                if response.status_code != 200:
+                    return response
+                parts = tuple(response.content.split(CSRF_PLACEHOLDER.encode()))
+                size = sum(map(len, parts))
+                pages.set(key, parts, cost=size)
+                if size > BIG_PAGE:
+                    del response
+                    release_memory()
+    token = get_token(request).encode()
+    size = sum(map(len, parts)) + len(token) * (len(parts) - 1)
+    if size <= BIG_PAGE:
+        return HttpResponse(token.join(parts))
+    # Big pages go out piece by piece, straight from the cache, without a per-request copy.
+    streamed = StreamingHttpResponse(_interleave(parts, token))
+    streamed["Content-Length"] = str(size)
+    return streamed
+
+
+def _interleave(parts: tuple[bytes, ...], token: bytes) -> Iterator[bytes]:
+    yield parts[0]
+    for part in parts[1:]:
+        yield token
+        yield part

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -95,7 +96,7 @@ def _render_poll(
 
 @never_cache  # the page shows the viewer's own edit link
 @require_safe
-def poll_page(request: HttpRequest, slug: str) -> HttpResponse:
+def poll_page(request: HttpRequest, slug: str) -> HttpResponseBase:
     if pagecache.is_shared_view(request, access.viewer(request)):
         return pagecache.serve(
             request, slug, lambda extra: _render_poll(request, access.get_poll(slug), extra=extra)

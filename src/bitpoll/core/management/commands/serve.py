@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 from typing import Any
@@ -42,6 +44,7 @@ class Command(BaseCommand):
         collect_static_if_needed(self)
         # Connections opened above must not be shared by the forked workers.
         connections.close_all()
+        limit_malloc_arenas()
         socket_activated = os.environ.get("LISTEN_PID") == str(os.getpid())
         where = "the socket passed by systemd" if socket_activated else settings.BIND.gunicorn()
         self.stderr.write(
@@ -50,6 +53,20 @@ class Command(BaseCommand):
             f"{public_url(socket_activated)}"
         )
         BitpollServer(gunicorn_options()).run()
+
+
+def limit_malloc_arenas() -> None:
+    """Cap glibc's per-thread malloc arenas at two per process.
+
+    Each of a worker's threads would otherwise get an arena of its own, and memory freed in
+    one cannot serve another: after a burst of big pages a worker would hold several
+    high-water marks at once. Workers inherit the setting. A no-op without glibc.
+    """
+    m_arena_max = -8
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(m_arena_max, 2)
+    except (OSError, AttributeError):
+        pass
 
 
 def public_url(socket_activated: bool) -> str:
