@@ -44,11 +44,6 @@ def page_width(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="polls.css: .grid-wrap needs position: relative, or the visually hidden "
-    "'(best)' text escapes the scrolling grid and widens the page",
-)
 def test_it_fits_the_poll_page_on_a_phone(new_context: NewContext) -> None:
     alice = new_context().new_page()
     days = (7, 8, 9, 10)
