@@ -94,9 +94,18 @@ class Client:
     def request(self, path, data=None):
         url = path if path.startswith("http") else self.base + path
         cmd = [
-            "curl", "-sS", "--max-time", "60",
-            "-c", self.jar, "-b", self.jar,
-            "-o", self.body_file, "-w", "%{http_code} %{redirect_url}",
+            "curl",
+            "-sS",
+            "--max-time",
+            "60",
+            "-c",
+            self.jar,
+            "-b",
+            self.jar,
+            "-o",
+            self.body_file,
+            "-w",
+            "%{http_code} %{redirect_url}",
         ]
         if data is not None:
             cmd += ["--data-binary", urllib.parse.urlencode(data)]

@@ -18,7 +18,7 @@ with subtest("a poll is created and answered over HTTP"):
 with subtest("the secret key comes from the credential, not from the data dir"):
     machine.succeed("systemctl show -p LoadCredential bitpoll.service | grep -q secret_key")
     machine.fail("test -e /var/lib/bitpoll/secret_key")
-    machine.succeed("test \"$(stat -c %a /var/lib/bitpoll)\" = 700")
+    machine.succeed('test "$(stat -c %a /var/lib/bitpoll)" = 700')
 
 with subtest("the data survives a restart, and the socket queues requests meanwhile"):
     machine.succeed(
