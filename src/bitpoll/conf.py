@@ -239,7 +239,7 @@ def _sqlite(path: Path) -> dict[str, object]:
         "ENGINE": "bitpoll.core.sqlite",
         "NAME": str(path),
         # Opening a connection and running the pragmas below costs more than a cached page;
-        # each server thread keeps its own.
+        # each server process (and thread) keeps its own.
         "CONN_MAX_AGE": 600,
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {

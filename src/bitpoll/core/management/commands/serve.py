@@ -56,10 +56,10 @@ class Command(BaseCommand):
 
 
 def limit_malloc_arenas() -> None:
-    """Cap glibc's per-thread malloc arenas at two per process.
+    """Cap glibc's malloc arenas at two per process.
 
-    Each of a worker's threads would otherwise get an arena of its own, and memory freed in
-    one cannot serve another: after a burst of big pages a worker would hold several
+    Each thread that allocates (gunicorn's own, Python's) may otherwise get an arena of its
+    own, and memory freed in one cannot serve another, so a worker could hold several
     high-water marks at once. Workers inherit the setting. A no-op without glibc.
     """
     m_arena_max = -8
@@ -110,8 +110,9 @@ def gunicorn_options() -> dict[str, Any]:
     options: dict[str, Any] = {
         "bind": [settings.BIND.gunicorn()],
         "workers": settings.WORKERS,
-        "worker_class": "gthread",
-        "threads": 4,
+        # Synchronous workers finish the request they accepted before they exit, so restarts
+        # on a socket held by systemd drop nothing; slow clients are nginx's job.
+        "worker_class": "sync",
         "preload_app": True,
         "timeout": 30,
         "graceful_timeout": 25,
