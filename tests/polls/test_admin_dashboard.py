@@ -29,3 +29,12 @@ def test_it_offers_close_or_reopen(world: World) -> None:
 
 def test_it_offers_ics_only_for_date_polls(world: World) -> None:
     assert b'id="export-ics"' in world.alice.client.get(world.admin).content
+
+
+@pytest.mark.parametrize(("page", "link_id"), [("", "nav-admin"), ("edit/", "nav-edit")])
+def test_it_marks_the_current_page_in_the_admin_navigation(
+    world: World, page: str, link_id: str
+) -> None:
+    html = world.alice.client.get(world.admin + page).content.decode()
+    assert html.count('aria-current="page"') == 1
+    assert f'aria-current="page" id="{link_id}"' in html
