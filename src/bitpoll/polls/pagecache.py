@@ -17,11 +17,8 @@ this poll, pending flash messages, or a query string get a freshly rendered page
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import datetime as dt
 import functools
-import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -35,6 +32,7 @@ from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
+from bitpoll.core.memory import release_memory
 from bitpoll.polls.access import Viewer
 from bitpoll.polls.models import Poll
 
@@ -45,27 +43,6 @@ CSRF_PLACEHOLDER = "csrfplaceholder0b1f2e3d4c5a6978"
 MAX_BYTES = 48 * 1024 * 1024  # per worker process
 MESSAGES_COOKIE = "messages"
 BIG_PAGE = 256 * 1024
-
-
-def _load_malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-_malloc_trim = _load_malloc_trim()
-
-
-def release_memory() -> None:
-    """Hand the memory of a big render back to the system.
-
-    Rendering a poll with thousands of answers builds hundreds of thousands of short-lived
-    objects; without this each worker would keep that peak for the rest of its life.
-    """
-    gc.collect()
-    if _malloc_trim is not None:
-        _malloc_trim(0)
 
 
 class LRUCache(Generic[V]):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 from typing import Any
@@ -17,6 +15,7 @@ from gunicorn.app.base import BaseApplication
 
 from bitpoll import __version__
 from bitpoll.core import staticstamp
+from bitpoll.core.memory import limit_malloc_arenas
 
 log = logging.getLogger("bitpoll.serve")
 
@@ -53,20 +52,6 @@ class Command(BaseCommand):
             f"{public_url(socket_activated)}"
         )
         BitpollServer(gunicorn_options()).run()
-
-
-def limit_malloc_arenas() -> None:
-    """Cap glibc's malloc arenas at two per process.
-
-    Each thread that allocates (gunicorn's own, Python's) may otherwise get an arena of its
-    own, and memory freed in one cannot serve another, so a worker could hold several
-    high-water marks at once. Workers inherit the setting. A no-op without glibc.
-    """
-    m_arena_max = -8
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(m_arena_max, 2)
-    except (OSError, AttributeError):
-        pass
 
 
 def public_url(socket_activated: bool) -> str:
