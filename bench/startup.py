@@ -7,11 +7,9 @@ Prints each run and the median; the target on a 2-core machine is under 1 second
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,22 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# Run as a script, bench/ is on sys.path: share run.py's server helpers.
+from run import free_port, wait_healthy
+
 TARGET_SECONDS = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def healthz(port: int) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        conn.request("GET", "/healthz")
-        return conn.getresponse().status
-    finally:
-        conn.close()
 
 
 def one_run(env: dict[str, str]) -> float:
@@ -45,14 +31,7 @@ def one_run(env: dict[str, str]) -> float:
         [sys.executable, "-m", "bitpoll", "serve"], env=env, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = started + 60
-        while time.perf_counter() < deadline:
-            try:
-                if healthz(port) == 200:
-                    return time.perf_counter() - started
-            except OSError:
-                time.sleep(0.005)
-        raise TimeoutError("no answer within 60 s")
+        return wait_healthy(port, process, started)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
