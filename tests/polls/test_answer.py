@@ -114,3 +114,75 @@ def test_it_bumps_the_poll_version(world: World) -> None:
     _post(world.dave.client, world.poll)
     world.poll.refresh_from_db()
     assert world.poll.version == before + 1
+
+
+def _fieldset(page: str, option_pk: int) -> str:
+    """The answer form's fieldset for one option."""
+    start = page.rindex("<fieldset", 0, page.index(f'id="opt-{option_pk}"'))
+    return page[start : page.index("</fieldset>", start)]
+
+
+def test_it_shows_a_foreign_choice_as_an_error_on_that_option(world: World) -> None:
+    other, _ = make_poll()
+    option = world.poll.options.first()
+    assert option is not None
+    response = world.dave.client.post(
+        f"{world.public}answer/",
+        {"name": "Erin", f"o{option.pk}": other.choices.first().pk},  # type: ignore[union-attr]
+    )
+    page = response.content.decode()
+    fieldset = _fieldset(page, option.pk)
+    assert 'class="opt field-invalid"' in fieldset
+    assert "Select a valid choice." in fieldset
+    assert "Please correct the fields marked below." in page
+
+
+def test_it_keeps_what_was_entered_when_it_shows_errors(world: World) -> None:
+    first, second = world.poll.options.all()
+    yes = world.poll.choices.first()
+    assert yes is not None
+    response = world.dave.client.post(
+        f"{world.public}answer/",
+        {"name": "", f"o{first.pk}": yes.pk, f"c{second.pk}": "after 2pm"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"name=o{first.pk} value={yes.pk} checked" in _fieldset(page, first.pk)
+    second_fieldset = _fieldset(page, second.pk)
+    assert 'value="after 2pm"' in second_fieldset
+    assert "Pick an answer for this option too." in second_fieldset
+
+
+def test_it_refuses_control_characters_in_a_comment_beside_its_option(world: World) -> None:
+    option = world.poll.options.first()
+    assert option is not None
+    response = _post(world.dave.client, world.poll, **{f"c{option.pk}": "late\x07"})
+    assert response.status_code == 400
+    assert "Remove the control characters" in _fieldset(response.content.decode(), option.pk)
+    assert not Entry.objects.filter(name="Erin").exists()
+
+
+def test_it_refuses_answers_beyond_the_cap(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bitpoll.polls import views
+
+    monkeypatch.setattr(views, "MAX_ANSWERS_PER_POLL", 3)  # Bob and Carol have answered
+    assert _post(Client(), world.poll, name="Erin").status_code == 302
+    client = Client()
+    response = _post(client, world.poll, name="Frank")
+    assert response.status_code == 302
+    assert not Entry.objects.filter(name="Frank").exists()
+    assert b"maximum number of answers" in client.get(response["Location"]).content
+
+
+def test_it_counts_answers_only_when_the_version_could_reach_the_cap(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bitpoll.polls import views
+
+    monkeypatch.setattr(views, "MAX_ANSWERS_PER_POLL", 3)
+    # Many edits and comments raise the version without adding answers.
+    Poll.objects.filter(pk=world.poll.pk).update(version=1000)
+    assert _post(Client(), world.poll, name="Erin").status_code == 302
+    assert Entry.objects.filter(name="Erin").exists()
+    assert _post(Client(), world.poll, name="Frank").status_code == 302
+    assert not Entry.objects.filter(name="Frank").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -242,10 +243,45 @@ class PollEditForm(SettingsFields):
         return fields
 
 
+class ChoiceIdField(forms.Field):
+    """The id of one of the poll's choices, or nothing; the template draws the radios."""
+
+    widget = forms.RadioSelect
+    default_error_messages = {
+        "invalid_choice": forms.ChoiceField.default_error_messages["invalid_choice"],
+    }
+
+    def __init__(self, valid: frozenset[str]) -> None:
+        super().__init__(required=False)
+        self.valid = valid
+
+    def to_python(self, value: Any) -> str:
+        return "" if value in self.empty_values else str(value)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and value not in self.valid:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+
+
+def _comment_field() -> forms.CharField:
+    return forms.CharField(label=_("Comment"), max_length=200, required=False)
+
+
 class AnswerForm(forms.Form):
     """A name plus, per visible option, a choice (radio) and an optional comment.
 
-    Fields are `o<option id>` and `c<option id>`; the template lays them out per option.
+    The inputs are named `o<option id>` and `c<option id>`. Validating needs only the ids, so
+    that the answer view can build this form from two small queries; the options themselves
+    are given only where the form is shown, and the template lays out `option_rows`.
+
+    The per-option inputs are cleaned by one field of each kind, and become fields of the form
+    only when they are shown or carry an error: creating and cleaning two Django fields per
+    option cost about 75 µs an option, 4.5 ms for each answer to a poll of 60 options.
     """
 
     name = forms.CharField(label=_("Your name"), max_length=80, required=False)
@@ -254,27 +290,30 @@ class AnswerForm(forms.Form):
         self,
         *args: Any,
         poll: Poll,
-        options: list[Option],
-        choices: list[Choice],
+        option_ids: Sequence[int],
+        choice_ids: Iterable[int],
+        options: Sequence[Option] = (),
         entry_id: int | None = None,
         taken_names: set[str] | frozenset[str] = frozenset(),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.poll = poll
+        self.option_ids = option_ids
         self.options = options
         self.entry_id = entry_id
         self.taken_names = taken_names
         self.name_required = poll.name_required
         self.fields["name"].required = self.name_required
-        pairs = [(str(c.pk), c.label) for c in choices]
-        for option in options:
-            self.fields[f"o{option.pk}"] = forms.ChoiceField(
-                label=option.label, choices=pairs, required=False, widget=forms.RadioSelect
+        self.valid_choices = frozenset(str(pk) for pk in choice_ids)
+
+    def _option_field(self, name: str) -> str:
+        """Make `o<id>` or `c<id>` a field of this form (for showing it); return the name."""
+        if name not in self.fields:
+            self.fields[name] = (
+                ChoiceIdField(self.valid_choices) if name[0] == "o" else _comment_field()
             )
-            self.fields[f"c{option.pk}"] = forms.CharField(
-                label=_("Comment"), max_length=200, required=False
-            )
+        return name
 
     def clean_name(self) -> str:
         name = " ".join(_text(self.cleaned_data["name"]).split())
@@ -291,20 +330,36 @@ class AnswerForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         answers: dict[int, Answer] = {}
-        for option in self.options:
-            choice = data.get(f"o{option.pk}")
-            comment = _text(data.get(f"c{option.pk}") or "").strip()
+        choice_field = ChoiceIdField(self.valid_choices)
+        comment_field = _comment_field()
+        for pk in self.option_ids:
+            o, c = self.add_prefix(f"o{pk}"), self.add_prefix(f"c{pk}")
+            try:
+                choice = choice_field.clean(self.data.get(o))
+            except ValidationError as error:
+                self.add_error(self._option_field(f"o{pk}"), error)
+                choice = ""
+            try:
+                comment = _text(comment_field.clean(self.data.get(c)))
+            except ValidationError as error:
+                self.add_error(self._option_field(f"c{pk}"), error)
+                continue
             if choice:
-                answers[option.pk] = Answer(int(choice), comment)
+                answers[pk] = Answer(int(choice), comment)
             elif comment:
-                self.add_error(f"c{option.pk}", _("Pick an answer for this option too."))
+                self.add_error(
+                    self._option_field(f"c{pk}"), _("Pick an answer for this option too.")
+                )
         if not answers and not self.errors:
             raise ValidationError(_("Answer at least one option."))
         data["answers"] = answers
         return data
 
     def option_rows(self) -> list[tuple[Option, forms.BoundField, forms.BoundField]]:
-        return [(o, self[f"o{o.pk}"], self[f"c{o.pk}"]) for o in self.options]
+        return [
+            (o, self[self._option_field(f"o{o.pk}")], self[self._option_field(f"c{o.pk}")])
+            for o in self.options
+        ]
 
 
 class CommentForm(forms.Form):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from bitpoll.polls import access, page, pagecache, services, tokens
+from bitpoll.polls import access, page, pagecache, services, sql, tokens
 from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
 from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
 
@@ -62,8 +62,9 @@ def _answer_form(
     return AnswerForm(
         post,  # type: ignore[arg-type]
         poll=poll,
+        option_ids=[o.pk for o in data.options],
+        choice_ids=[c.pk for c in data.choices],
         options=data.options,
-        choices=data.choices,
         entry_id=entry.pk if entry else None,
         taken_names=taken,
     )
@@ -72,16 +73,15 @@ def _answer_form(
 def _render_poll(
     request: HttpRequest,
     poll: Poll,
-    form: AnswerForm | None = None,
     status: int = 200,
     extra: dict[str, object] | None = None,
+    post: object = None,
 ) -> HttpResponse:
+    """The poll page; with `post`, its answer form is shown filled in from it, with errors."""
     viewer = access.viewer(request)
     data = page.load(poll, viewer)
     ctx = page.context(data, viewer, admin=False)
-    if form is None and poll.is_open:
-        form = _answer_form(poll, data)
-    ctx["form"] = form
+    ctx["form"] = _answer_form(poll, data, post) if poll.is_open else None
     ctx["comment_form"] = CommentForm(
         initial={"author": data.own_entry.name if data.own_entry else ""}
     )
@@ -126,12 +126,17 @@ def _closed_message(request: HttpRequest, poll: Poll) -> None:
 
 @require_POST
 def answer(request: HttpRequest, slug: str) -> HttpResponse:
-    poll = access.get_poll(slug)
+    # Answers arrive in bursts, so this path reads only what validation needs, with the
+    # few statements in sql.py, and must not get slower as answers pile up.
+    poll = sql.get_poll(slug)
+    if poll is None:
+        raise Http404
     if not poll.is_open:
         _closed_message(request, poll)
         return redirect(poll)
-    # Only what validation needs: answering must not get slower as answers pile up.
-    if poll.entries.count() >= MAX_ANSWERS_PER_POLL:
+    # Each stored answer bumped the version once, so a poll has at most version - 1 answers
+    # and only a poll whose version is that high needs them counted.
+    if poll.version > MAX_ANSWERS_PER_POLL and sql.count_entries(poll.pk) >= MAX_ANSWERS_PER_POLL:
         messages.error(request, _("This poll has reached the maximum number of answers."))
         return redirect(poll)
     taken = (
@@ -139,15 +144,17 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
         if poll.one_answer_per_name
         else set()
     )
+    option_ids, choice_ids = sql.answer_sheet(poll.pk)
     form = AnswerForm(
         request.POST,
         poll=poll,
-        options=list(poll.options.filter(is_deleted=False)),
-        choices=list(poll.choices.all()),
+        option_ids=option_ids,
+        choice_ids=choice_ids,
         taken_names=taken,
     )
     if not form.is_valid():
-        return _render_poll(request, poll, form, status=400)
+        # Shown with the whole page (and the whole poll); the errors are found again there.
+        return _render_poll(request, access.get_poll(slug), post=request.POST, status=400)
     entry, token = services.add_entry(poll, form.cleaned_data["name"], form.cleaned_data["answers"])
     messages.success(
         request,

@@ -1,0 +1,175 @@
+"""Hand-written SQL for answering a poll, the one write that arrives in bursts.
+
+When a link goes out, a whole department answers within minutes. Through the ORM an answer
+cost about eight compiled queries, and compiling them took most of the request's time. These
+statements do the same work with SQL built once per process from the models' metadata (table
+and column names are never typed here), values always passed as parameters, and values read
+back through the same converters the ORM applies.
+
+The rows they write are the rows the ORM would write: `tests/polls/test_sql.py` compares them
+field by field and fails when a model gains a field that these statements do not fill.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import Field, Model
+
+from bitpoll.polls.models import Choice, Entry, Option, Poll, Vote
+
+# The poll's columns the answer path reads; the rest stay deferred (loaded on access).
+# Model.from_db wants them in the model's order, which is kept here.
+ANSWER_POLL_FIELDS = tuple(
+    f.attname
+    for f in Poll._meta.concrete_fields
+    if f.attname
+    in {
+        "id",
+        "slug",
+        "deadline",
+        "is_closed",
+        "one_answer_per_name",
+        "require_name",
+        "allow_anonymous",
+        "version",
+    }
+)
+# The fields each INSERT fills; the tests check that they are all of the model's fields.
+ENTRY_FIELDS = ("poll", "name", "edit_token_hash", "created", "updated")
+VOTE_FIELDS = ("entry", "option", "choice", "comment")
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field), name
+    return field
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _columns(model: type[Model], *names: str) -> list[str]:
+    return [connection.ops.quote_name(str(_field(model, n).column)) for n in names]
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+@functools.cache
+def _statements() -> dict[str, str]:
+    (poll_pk,) = _columns(Poll, "id")
+    slug, version, updated = _columns(Poll, "slug", "version", "updated")
+    option_poll, option_deleted, option_order, option_pk = _columns(
+        Option, "poll", "is_deleted", "order", "id"
+    )
+    choice_poll, choice_order, choice_pk = _columns(Choice, "poll", "order", "id")
+    entry_poll, entry_pk = _columns(Entry, "poll", "id")
+    poll_columns = ", ".join(_columns(Poll, *ANSWER_POLL_FIELDS))
+    entries, options, choices = _table(Entry), _table(Option), _table(Choice)
+    # Identifiers come from the models; every value is a bound parameter.
+    return {
+        "poll": f"SELECT {poll_columns} FROM {_table(Poll)} WHERE {slug} = %s",  # noqa: S608
+        "count": f"SELECT COUNT(*) FROM {entries} WHERE {entry_poll} = %s",  # noqa: S608
+        # What an answer may name: the visible options (kind 0) and the scale (kind 1).
+        "sheet": (
+            f"SELECT 0, {option_pk}, {option_order} FROM {options} "  # noqa: S608
+            f"WHERE {option_poll} = %s AND {option_deleted} = %s "
+            f"UNION ALL SELECT 1, {choice_pk}, {choice_order} FROM {choices} "
+            f"WHERE {choice_poll} = %s ORDER BY 1, 3, 2"
+        ),
+        "entry": (
+            f"INSERT INTO {entries} ({', '.join(_columns(Entry, *ENTRY_FIELDS))}) "  # noqa: S608
+            f"VALUES ({_placeholders(len(ENTRY_FIELDS))})"
+        ),
+        "entry_returning": f" RETURNING {entry_pk}",
+        "votes": (
+            f"INSERT INTO {_table(Vote)} ({', '.join(_columns(Vote, *VOTE_FIELDS))}) "  # noqa: S608
+            f"VALUES ({_placeholders(len(VOTE_FIELDS))})"
+        ),
+        "touch": (
+            f"UPDATE {_table(Poll)} SET {version} = {version} + 1, {updated} = %s "  # noqa: S608
+            f"WHERE {poll_pk} = %s"
+        ),
+    }
+
+
+@functools.cache
+def _poll_converters() -> list[tuple[Any, list[Converter]]]:
+    """Per column read, the converters the ORM would apply (backend's, then the field's)."""
+    result = []
+    for name in ANSWER_POLL_FIELDS:
+        column = _field(Poll, name).get_col(Poll._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        result.append((column, converters))
+    return result
+
+
+def get_poll(slug: str) -> Poll | None:
+    """The poll with this link name, with only ANSWER_POLL_FIELDS loaded."""
+    with connection.cursor() as cursor:
+        cursor.execute(_statements()["poll"], [slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for i, (column, converters) in enumerate(_poll_converters()):
+        for convert in converters:
+            values[i] = convert(values[i], column, connection)
+    return Poll.from_db(connection.alias, ANSWER_POLL_FIELDS, values)
+
+
+def count_entries(poll_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_statements()["count"], [poll_id])
+        return int(cursor.fetchone()[0])
+
+
+def answer_sheet(poll_id: int) -> tuple[list[int], list[int]]:
+    """The ids of the poll's visible options and of its choices, each in their order."""
+    option_ids: list[int] = []
+    choice_ids: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(_statements()["sheet"], [poll_id, False, poll_id])
+        for kind, pk, _order in cursor.fetchall():
+            (choice_ids if kind else option_ids).append(pk)
+    return option_ids, choice_ids
+
+
+def insert_entry(poll_id: int, name: str, edit_token_hash: str, now: dt.datetime) -> int:
+    """Insert an entry; return its id."""
+    stored = connection.ops.adapt_datetimefield_value(now)
+    params: list[Any] = [poll_id, name, edit_token_hash, stored, stored]
+    statements = _statements()
+    with connection.cursor() as cursor:
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(statements["entry"] + statements["entry_returning"], params)
+            return int(cursor.fetchone()[0])
+        cursor.execute(statements["entry"], params)  # SQLite before 3.35
+        return int(cursor.lastrowid)
+
+
+def insert_votes(entry_id: int, votes: Iterable[tuple[int, int, str]]) -> None:
+    """Insert (option id, choice id, comment) votes for one entry."""
+    rows: Sequence[tuple[int, int, int, str]] = [
+        (entry_id, option_id, choice_id, comment) for option_id, choice_id, comment in votes
+    ]
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(_statements()["votes"], rows)
+
+
+def touch(poll_id: int, now: dt.datetime) -> None:
+    """Bump the poll's version (see Poll.touch)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _statements()["touch"], [connection.ops.adapt_datetimefield_value(now), poll_id]
+        )

@@ -1,0 +1,124 @@
+"""The hand-written statements of the answer path read and write what the ORM would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bitpoll.polls import services, sql
+from bitpoll.polls.models import Entry, Option, Poll, Vote
+from bitpoll.polls.options import parse_lines
+
+from .conftest import World, future, make_poll
+
+pytestmark = pytest.mark.django_db
+
+
+def _values(obj: object, exclude: set[str]) -> dict[str, object]:
+    fields = type(obj)._meta.concrete_fields  # type: ignore[attr-defined]
+    return {f.attname: getattr(obj, f.attname) for f in fields if f.attname not in exclude}
+
+
+def test_the_inserts_fill_every_field_of_their_models() -> None:
+    # A field added to Entry or Vote must be added to these statements too.
+    for model, filled in ((Entry, sql.ENTRY_FIELDS), (Vote, sql.VOTE_FIELDS)):
+        expected = {f.name for f in model._meta.concrete_fields if not f.primary_key}
+        assert set(filled) == expected, model.__name__
+
+
+def test_an_answer_is_stored_as_the_orm_would_store_it(world: World) -> None:
+    poll = world.poll
+    first, second = poll.options.all()
+    yes, maybe, _no = poll.choices.all()
+    now = timezone.now()
+    answers = {first.pk: services.Answer(yes.pk, "after 2pm"), second.pk: services.Answer(maybe.pk)}
+    entry, _token = services.add_entry(poll, "Erin", answers)
+
+    stored = Entry.objects.get(pk=entry.pk)
+    by_orm = Entry.objects.create(
+        poll=poll,
+        name="Erin",
+        edit_token_hash=stored.edit_token_hash,
+        created=stored.created,
+        updated=stored.updated,
+    )
+    by_orm.refresh_from_db()
+    assert _values(stored, {"id"}) == _values(by_orm, {"id"})
+    assert _values(entry, {"id"}) == _values(stored, {"id"})
+    assert stored.created.tzinfo is not None and abs(stored.created - now) < dt.timedelta(minutes=1)
+    votes = [_values(v, {"id", "entry_id"}) for v in stored.votes.order_by("option__order")]
+    assert votes == [
+        {"option_id": first.pk, "choice_id": yes.pk, "comment": "after 2pm"},
+        {"option_id": second.pk, "choice_id": maybe.pk, "comment": ""},
+    ]
+
+
+def test_storing_an_answer_takes_three_statements(world: World) -> None:
+    first = world.poll.options.first()
+    yes = world.poll.choices.first()
+    assert first is not None and yes is not None
+    with CaptureQueriesContext(connection) as queries:
+        services.add_entry(world.poll, "Erin", {first.pk: services.Answer(yes.pk)})
+    # Django logs BEGIN and, for executemany, "<n> times: <sql>"; only the writes count here.
+    writes = [
+        found.groups()
+        for q in queries.captured_queries
+        if (found := re.search(r'(INSERT INTO|UPDATE) "(\w+)"', q["sql"]))
+    ]
+    assert writes == [
+        ("INSERT INTO", "polls_entry"),
+        ("INSERT INTO", "polls_vote"),
+        ("UPDATE", "polls_poll"),
+    ]
+
+
+def test_it_reads_the_poll_as_the_orm_does(db: None) -> None:
+    poll, _ = make_poll(
+        deadline=future(3), one_answer_per_name=True, allow_anonymous=True, require_name=False
+    )
+    fetched = sql.get_poll(poll.slug)
+    assert fetched is not None
+    orm = Poll.objects.get(pk=poll.pk)
+    for name in sql.ANSWER_POLL_FIELDS:
+        assert getattr(fetched, name) == getattr(orm, name), name
+    assert fetched.deadline is not None and fetched.deadline.tzinfo is not None
+    assert fetched.is_open and fetched.name_required is False
+    # The other columns are deferred: loaded on access, not missing.
+    assert fetched.title == "Team lunch"
+    assert sql.get_poll("no-such-poll") is None
+
+
+def test_it_sees_a_passed_deadline(db: None) -> None:
+    poll, _ = make_poll(deadline=timezone.now() - dt.timedelta(seconds=1))
+    fetched = sql.get_poll(poll.slug)
+    assert fetched is not None and not fetched.is_open
+
+
+def test_the_answer_sheet_lists_visible_options_and_the_scale_in_order(world: World) -> None:
+    poll = world.poll
+    services.add_options(poll, parse_lines("date", "2030-05-01", poll.zone))
+    hidden = Option.objects.get(poll=poll, date=dt.date(2030, 5, 5))
+    services.set_option_deleted(hidden, True)
+    option_ids, choice_ids = sql.answer_sheet(poll.pk)
+    assert option_ids == list(poll.options.filter(is_deleted=False).values_list("pk", flat=True))
+    assert hidden.pk not in option_ids and len(option_ids) == 2
+    assert choice_ids == list(poll.choices.values_list("pk", flat=True))
+
+
+def test_touch_bumps_the_version_and_the_time(world: World) -> None:
+    poll = world.poll
+    before = Poll.objects.get(pk=poll.pk)
+    poll.touch()
+    after = Poll.objects.get(pk=poll.pk)
+    assert after.version == before.version + 1 == poll.version
+    assert after.updated > before.updated
+    assert after.updated == poll.updated
+
+
+def test_counting_answers(world: World) -> None:
+    assert sql.count_entries(world.poll.pk) == 2
