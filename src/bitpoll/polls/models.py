@@ -359,7 +359,8 @@ class Option(models.Model):
 
 
 class Entry(models.Model):
-    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="entries")
+    # Indexed by polls_entry_poll_created below, whose first column it is.
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="entries", db_index=False)
     name = models.CharField(_("name"), max_length=80, blank=True)
     edit_token_hash = models.CharField(max_length=64, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
@@ -376,7 +377,8 @@ class Entry(models.Model):
 
 
 class Vote(models.Model):
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="votes")
+    # Indexed by the unique (entry, option) constraint below, whose first column it is.
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="votes", db_index=False)
     option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="votes")
     choice = models.ForeignKey(Choice, on_delete=models.PROTECT, related_name="votes")
     comment = models.CharField(_("comment"), max_length=200, blank=True)
