@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from bitpoll import conf
+from bitpoll.core.sqlite import base as sqlite_base
 from bitpoll.core.sqlite.base import DatabaseWrapper
 
 
@@ -115,3 +117,86 @@ def test_it_is_the_configured_engine_for_sqlite() -> None:
     assert conf.database_config("UNSET_FOR_TEST", Path("/x.sqlite3"), Path("/"))["ENGINE"] == (
         "bitpoll.core.sqlite"
     )
+
+
+def rows_in_main_file(path: Path) -> int:
+    """Rows of t in the database file itself, ignoring the write-ahead log."""
+    reader = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        return int(reader.execute("SELECT COUNT(*) FROM t").fetchone()[0])
+    except sqlite3.OperationalError:  # not even the table has been checkpointed yet
+        return 0
+    finally:
+        reader.close()
+
+
+def commit_rows(db: DatabaseWrapper, count: int) -> None:
+    for i in range(count):
+        db._start_transaction_under_autocommit()
+        with db.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (%s)", [i])
+        db.commit()
+
+
+def test_it_leaves_checkpoints_to_itself_not_to_sqlite(tmp_path: Path) -> None:
+    db = wrapper(tmp_path / "db.sqlite3")
+    try:
+        with db.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            assert cursor.fetchone()[0] == 0
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+    finally:
+        db.close()
+
+
+def test_it_checkpoints_after_every_so_many_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_base, "CHECKPOINT_EVERY", 5)
+    db_path = tmp_path / "db.sqlite3"
+    db = wrapper(db_path)
+    try:
+        db.set_autocommit(True)
+        with db.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x INTEGER)")
+        commit_rows(db, 4)
+        assert rows_in_main_file(db_path) == 0  # all still in the log
+        commit_rows(db, 1)  # the fifth commit
+        assert rows_in_main_file(db_path) == 5
+        assert lock_is_free(db_path)
+    finally:
+        db.close()
+
+
+def test_server_workers_checkpoint_on_a_thread_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_base, "CHECKPOINT_EVERY", 5)
+    monkeypatch.setattr(sqlite_base, "_background", None)
+    sqlite_base.checkpoint_in_background()
+    db_path = tmp_path / "db.sqlite3"
+    db = wrapper(db_path)
+    try:
+        db.set_autocommit(True)
+        with db.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x INTEGER)")
+        commit_rows(db, 5)
+        checkpointer = sqlite_base._checkpointer(str(db_path))
+        assert checkpointer is not None and checkpointer.thread.is_alive()
+        assert checkpointer.done.wait(timeout=30)
+        assert rows_in_main_file(db_path) == 5
+    finally:
+        db.close()
+
+
+def test_bitpoll_serve_moves_its_workers_checkpoints_to_a_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bitpoll.core.management.commands import serve
+
+    monkeypatch.setattr(sqlite_base, "_background", None)
+    hook = serve.gunicorn_options()["post_fork"]
+    assert sqlite_base._checkpointer("/unused") is None  # the master: inline, it forks
+    hook(object(), object())  # what gunicorn calls in each new worker
+    assert sqlite_base._background == {}

@@ -6,21 +6,93 @@ milliseconds of waiting. Here every write transaction (Django starts them with
 BEGIN IMMEDIATE) first takes an exclusive flock() on a lock file beside the database: the
 kernel wakes the next writer, thread or process, the moment the previous one commits. The
 busy timeout stays as the safety net for writes outside a transaction and for other programs.
+
+Checkpoints (copying the write-ahead log back into the database, then an fsync) leave the
+request path as well. By default SQLite runs one inside the commit that fills the log past 1000
+pages, so every hundredth answer held the queue for the 20-40 ms of an fsync. Here automatic
+checkpoints are off; each connection asks for a passive checkpoint (one that never blocks
+readers or writers) after every CHECKPOINT_EVERY of its commits, once the lock is released. In
+`bitpoll serve`'s workers (see checkpoint_in_background) a thread with its own connection runs
+it, so no request waits for the disk; elsewhere the connection runs it itself. SQLite also
+checkpoints when the last connection closes, so short-lived commands leave no log behind.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import sqlite3
+import threading
 from typing import Any
 
 from django.db.backends.sqlite3 import base
+
+CHECKPOINT_EVERY = 200  # commits; at about a dozen pages each, a log of some 10 MB
+
+log = logging.getLogger("bitpoll.sqlite")
+_background: dict[str, Checkpointer] | None = None  # by database path, once enabled
+_background_lock = threading.Lock()
+
+
+def checkpoint_in_background() -> None:
+    """Run this process's checkpoints in a thread (for server workers, after the fork).
+
+    Not for a process that forks later: a thread holding one of SQLite's locks at the fork
+    would leave the child waiting for it forever.
+    """
+    global _background
+    with _background_lock:
+        if _background is None:
+            _background = {}
+
+
+class Checkpointer:
+    """A daemon thread that runs a passive checkpoint of one database whenever asked."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.wanted = threading.Event()
+        self.done = threading.Event()  # set after each checkpoint; for the tests
+        self.thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self.thread.start()
+
+    def request(self) -> None:
+        self.wanted.set()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self.path, check_same_thread=False)
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            try:
+                # The fsync waits with the GIL released, while the worker serves requests.
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as error:
+                log.warning("checkpoint of %s failed (tried again later): %s", self.path, error)
+            self.done.set()
+
+
+def _checkpointer(path: str) -> Checkpointer | None:
+    if _background is None:
+        return None
+    with _background_lock:
+        found = _background.get(path)
+        if found is None:
+            found = _background[path] = Checkpointer(path)
+        return found
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._write_lock_fd: int | None = None
+        self._commits = 0
+
+    def get_new_connection(self, conn_params: Any) -> Any:
+        conn = super().get_new_connection(conn_params)
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint_now_and_then
+        return conn
 
     def _lock_path(self) -> str | None:
         if self.is_in_memory_db():
@@ -60,6 +132,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super()._commit()  # type: ignore[misc]
         finally:
             self._release_write_lock()
+        self._checkpoint_now_and_then()
+
+    def _checkpoint_now_and_then(self) -> None:
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY or self.connection is None or self.is_in_memory_db():
+            return
+        background = _checkpointer(str(self.settings_dict["NAME"]))
+        if background is not None:
+            background.request()
+        else:
+            # PASSIVE copies what no reader still needs and returns; the rest waits for the next.
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _rollback(self) -> None:
         try:

@@ -16,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 from bitpoll import __version__
 from bitpoll.core import staticstamp
 from bitpoll.core.memory import limit_malloc_arenas
+from bitpoll.core.sqlite.base import checkpoint_in_background
 
 log = logging.getLogger("bitpoll.serve")
 
@@ -126,10 +127,16 @@ def gunicorn_options() -> dict[str, Any]:
         },
         # Newer gunicorn opens a control socket in $HOME; the service has no use for it.
         "control_socket_disable": True,
+        "post_fork": _post_fork,
     }
     if settings.BIND.unix_path:
         options["umask"] = 0o007  # the reverse proxy's group must be able to connect
     return options
+
+
+def _post_fork(server: object, worker: object) -> None:
+    # Workers never fork, so they may run SQLite's checkpoints on a thread of their own.
+    checkpoint_in_background()
 
 
 class BitpollServer(BaseApplication):  # type: ignore[misc]
