@@ -4,7 +4,8 @@ Usage: python bench/run.py [--postgres] [--json PATH] [--duration SECONDS]
 
 Creates a fresh data dir, seeds three polls through the real models (small 5x5, big 30x200,
 huge 60x2000), starts `bitpoll serve` with 2 workers and measures with wrk (8 connections):
-requests per second and p50/p99 latency for /healthz, each poll page and submitting an answer;
+requests per second and p50/p99 latency for /healthz, each poll page and submitting an answer
+(to copies of the small poll, checked afterwards in the database);
 cold start to the first 200; resident memory of all server processes after the load; SQL
 queries per poll page; page size raw and gzipped. Prints a table and one line per target.
 """
@@ -120,19 +121,47 @@ class FormParser(HTMLParser):
             self._current = None
 
 
-def answer_form(port: int, path: str) -> tuple[str, bytes, str]:
-    """The answer form's action, an encoded body, and the CSRF cookie for wrk."""
-    status, headers, body = request(port, path)
+def answer_form(port: int, path: str, cookie: str = "") -> tuple[str, bytes, str]:
+    """The answer form's action, an encoded body, and the CSRF cookie it goes with.
+
+    Pass the cookie of an earlier form to get a body whose token matches that same cookie.
+    """
+    status, headers, body = request(port, path, {"Cookie": cookie} if cookie else None)
     if status != 200:
         raise RuntimeError(f"GET {path} answered {status}")
     parser = FormParser()
     parser.feed(body.decode())
     form = max(parser.forms, key=lambda f: int(f["radios"]))  # type: ignore[call-overload]
-    cookie = re.search(r"csrftoken=([^;]+)", headers.get("set-cookie", ""))
     if not cookie:
-        raise RuntimeError("no CSRF cookie on the poll page")
+        found = re.search(r"csrftoken=([^;]+)", headers.get("set-cookie", ""))
+        if not found:
+            raise RuntimeError("no CSRF cookie on the poll page")
+        cookie = f"csrftoken={found.group(1)}"
     action = str(form["action"]) or path
-    return action, urllib.parse.urlencode(form["fields"]).encode(), f"csrftoken={cookie.group(1)}"  # type: ignore[arg-type]
+    return action, urllib.parse.urlencode(form["fields"]).encode(), cookie  # type: ignore[arg-type]
+
+
+def answer_script(port: int, slugs: list[str], path: Path) -> Path:
+    """A wrk script that posts a valid answer to each of these polls in turn."""
+    targets: list[tuple[str, str]] = []
+    cookie = ""
+    for slug in slugs:
+        action, body, cookie = answer_form(port, f"/{slug}/", cookie)
+        targets.append((action, body.decode()))
+    entries = ", ".join(f"{{{json.dumps(a)}, {json.dumps(b)}}}" for a, b in targets)
+    path.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+        f'wrk.headers["Cookie"] = "{cookie}"\n'
+        f'wrk.headers["Referer"] = "http://127.0.0.1:{port}/"\n'
+        f"local targets = {{{entries}}}\n"
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n % #targets + 1\n"
+        "  return wrk.format(nil, targets[n][1], nil, targets[n][2])\n"
+        "end\n"
+    )
+    return path
 
 
 def wrk(url: str, duration: int, script: Path | None = None) -> dict[str, float]:
@@ -141,11 +170,18 @@ def wrk(url: str, duration: int, script: Path | None = None) -> dict[str, float]
         command[1:1] = ["-s", str(script)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    completed = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = sum(
         int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|Socket errors:.*?):?\s+(\d+)", out)
     )
     latency = {p: _ms(v) for p, v in re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M)}
-    return {"rps": rps, "p50_ms": latency["50"], "p99_ms": latency["99"], "errors": errors}
+    return {
+        "rps": rps,
+        "p50_ms": latency["50"],
+        "p99_ms": latency["99"],
+        "errors": errors,
+        "requests": completed,
+    }
 
 
 def _ms(text: str) -> float:
@@ -179,6 +215,24 @@ def count_queries(env: dict[str, str], slugs: dict[str, str]) -> dict[str, int]:
         check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def count_answers(env: dict[str, str], slugs: list[str]) -> int:
+    """How many answers these polls have in the database."""
+    code = (
+        "import json, sys, django; django.setup()\n"
+        "from bitpoll.polls.models import Entry\n"
+        "print(Entry.objects.filter(poll__slug__in=json.loads(sys.argv[1])).count())\n"
+    )
+    env = {**env, "DJANGO_SETTINGS_MODULE": "bitpoll.settings"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(slugs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -227,7 +281,7 @@ def _measure(env: dict[str, str], duration: int, tmp: Path) -> dict[str, object]
     bitpoll = [sys.executable, "-m", "bitpoll"]
     subprocess.run([*bitpoll, "migrate", "-v0"], env=env, check=True)
     subprocess.run([*bitpoll, "collectstatic", "--noinput", "-v0"], env=env, check=True)
-    slugs = json.loads(
+    seeded: dict[str, str] = json.loads(
         subprocess.run(
             [sys.executable, str(HERE / "seed.py")],
             env=env,
@@ -236,6 +290,8 @@ def _measure(env: dict[str, str], duration: int, tmp: Path) -> dict[str, object]
             check=True,
         ).stdout
     )
+    slugs = {k: v for k, v in seeded.items() if not k.startswith("answer-")}
+    answer_slugs = [v for k, v in seeded.items() if k.startswith("answer-")]
     port = free_port()
     env = {**env, "BITPOLL_BIND": f"127.0.0.1:{port}"}
     started = time.perf_counter()
@@ -265,16 +321,16 @@ def _measure(env: dict[str, str], duration: int, tmp: Path) -> dict[str, object]
         for size, slug in slugs.items():
             wrk(f"{base}/{slug}/", WARM_UP)
             pages[size].update(wrk(f"{base}/{slug}/", duration))
-        action, body, cookie = answer_form(port, f"/{slugs['small']}/")
-        script = tmp / "post.lua"
-        script.write_text(
-            'wrk.method = "POST"\n'
-            f"wrk.body = {json.dumps(body.decode())}\n"
-            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-            f'wrk.headers["Cookie"] = "{cookie}"\n'
-            f'wrk.headers["Referer"] = "{base}/"\n'
-        )
-        figures["answer"] = wrk(f"{base}{action}", duration, script)
+        # Answers to copies of the small poll (see bench/seed.py), each one checked in the
+        # database afterwards: a redirect that stored nothing would look like success to wrk.
+        script = answer_script(port, answer_slugs, tmp / "answer.lua")
+        wrk(base, WARM_UP, script)
+        before = count_answers(env, answer_slugs)
+        figures["answer"] = answer = wrk(base, duration, script)
+        stored = count_answers(env, answer_slugs) - before
+        # Requests still in flight when wrk stops may be stored without being counted.
+        answer["stored"] = stored
+        answer["errors"] += max(0, int(answer["requests"]) - stored)
         rss, pss = memory_mb(server.pid)
         figures["memory_rss_mb"] = round(rss, 1)
         figures["memory_pss_mb"] = round(pss, 1)
@@ -314,6 +370,10 @@ def report(all_figures: dict[str, dict[str, object]]) -> None:
                 f"{name:<14}{r['rps']:>9.0f}{share:>10.0f}%{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{int(r['errors']):>8}{q if q is not None else '':>9}{size}"
             )
         print("* SQL queries for a page served from the cache / rendered afresh")
+        print(
+            f"answers: {answer['requests']} completed, {answer['stored']} found in the database "
+            f"(4 copies of the small poll, in turn)"
+        )
         print(f"cold start to first 200: {f['cold_start_ms']} ms")
         print(
             f"memory after the load: {f['memory_rss_mb']} MB RSS (all processes), {f['memory_pss_mb']} MB PSS"
