@@ -233,3 +233,38 @@ def test_it_restarts_on_a_held_socket_without_a_failed_request(tmp_path: Path) -
         listener.close()
     assert count > 0
     assert failures == [], log.read_text()[-3000:]
+
+
+class _Worker:
+    alive = True
+
+
+@pytest.mark.parametrize("queued", [[], [signal.SIGTERM]])
+def test_a_worker_stopped_before_gunicorn_set_it_up_does_not_serve(
+    queued: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gunicorn installs a worker's signal handlers late; a stop in between must not be lost."""
+    import queue
+
+    from bitpoll.core.management.commands import serve
+    from bitpoll.core.sqlite import base as sqlite_base
+
+    monkeypatch.setattr(sqlite_base, "_background", None)  # the hook also sets this
+
+    class Master:
+        SIG_QUEUE: queue.SimpleQueue[int] = queue.SimpleQueue()
+
+    for signum in queued:  # arrived between the fork and the hook, into the master's handler
+        Master.SIG_QUEUE.put_nowait(signum)
+    saved = {s: signal.getsignal(s) for s in serve.STOP_SIGNALS}
+    worker = _Worker()
+    try:
+        serve._post_fork(Master(), worker)
+        if not queued:
+            assert worker.alive
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives after the hook, before gunicorn's
+            time.sleep(0.05)
+        assert not worker.alive
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)

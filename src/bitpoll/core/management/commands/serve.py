@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import signal
 from typing import Any
 
 from django.conf import settings
@@ -134,9 +136,42 @@ def gunicorn_options() -> dict[str, Any]:
     return options
 
 
-def _post_fork(server: object, worker: object) -> None:
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
+def _post_fork(server: Any, worker: Any) -> None:
+    """Prepare a new worker, in the worker, before gunicorn's init_process.
+
+    Until init_process installs the worker's signal handlers, the master's (inherited through
+    the fork) only queue signals, into the child's copy of the master's queue: a SIGTERM sent
+    to a worker forked a moment before was lost, and that worker served on until the graceful
+    timeout killed it in the middle of a request (caught by the held-socket restart test).
+    Here a stop that arrives in that window, or already did, makes the worker exit before it
+    accepts anything.
+    """
+
+    def stop(signum: int, frame: object) -> None:
+        worker.alive = False
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+    if any(signum in STOP_SIGNALS for signum in _drain(getattr(server, "SIG_QUEUE", None))):
+        worker.alive = False
     # Workers never fork, so they may run SQLite's checkpoints on a thread of their own.
     checkpoint_in_background()
+
+
+def _drain(queued: Any) -> list[object]:
+    """The signals in the master's queue as this child inherited it (older gunicorns: a list)."""
+    if isinstance(queued, list):
+        return list(queued)
+    found: list[object] = []
+    while queued is not None:
+        try:
+            found.append(queued.get_nowait())
+        except queue.Empty:
+            break
+    return found
 
 
 class BitpollServer(BaseApplication):  # type: ignore[misc]
