@@ -130,6 +130,15 @@ def rows_in_main_file(path: Path) -> int:
         reader.close()
 
 
+def frames_in_log(path: Path) -> int:
+    """How many frames the write-ahead log holds since it last started over."""
+    other = sqlite3.connect(path)
+    try:
+        return int(other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+    finally:
+        other.close()
+
+
 def commit_rows(db: DatabaseWrapper, count: int) -> None:
     for i in range(count):
         db._start_transaction_under_autocommit()
@@ -165,6 +174,8 @@ def test_it_checkpoints_after_every_so_many_commits(
         commit_rows(db, 1)  # the fifth commit
         assert rows_in_main_file(db_path) == 5
         assert lock_is_free(db_path)
+        commit_rows(db, 1)
+        assert frames_in_log(db_path) <= 2
     finally:
         db.close()
 
@@ -186,6 +197,11 @@ def test_server_workers_checkpoint_on_a_thread_of_their_own(
         assert checkpointer is not None and checkpointer.thread.is_alive()
         assert checkpointer.done.wait(timeout=30)
         assert rows_in_main_file(db_path) == 5
+        assert lock_is_free(db_path)
+        # The whole log was copied, so the next write starts it over instead of growing it
+        # (it grew without bound under steady writes when the thread left that to chance).
+        commit_rows(db, 1)
+        assert frames_in_log(db_path) <= 2
     finally:
         db.close()
 
@@ -200,3 +216,23 @@ def test_bitpoll_serve_moves_its_workers_checkpoints_to_a_thread(
     assert sqlite_base._checkpointer("/unused") is None  # the master: inline, it forks
     hook(object(), object())  # what gunicorn calls in each new worker
     assert sqlite_base._background == {}
+
+
+def test_the_log_stays_small_under_steady_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_base, "CHECKPOINT_EVERY", 20)
+    monkeypatch.setattr(sqlite_base, "_background", None)
+    sqlite_base.checkpoint_in_background()
+    db_path = tmp_path / "db.sqlite3"
+    db = wrapper(db_path)
+    try:
+        db.set_autocommit(True)
+        with db.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x INTEGER)")
+        commit_rows(db, 400)  # while the thread checkpoints every 20 commits
+        log_size = (tmp_path / "db.sqlite3-wal").stat().st_size
+    finally:
+        db.close()
+    # Never started over, the log would hold every one of the 400 commits (1.6 MB or more).
+    assert log_size < 100 * (4096 + 24)

@@ -7,14 +7,16 @@ BEGIN IMMEDIATE) first takes an exclusive flock() on a lock file beside the data
 kernel wakes the next writer, thread or process, the moment the previous one commits. The
 busy timeout stays as the safety net for writes outside a transaction and for other programs.
 
-Checkpoints (copying the write-ahead log back into the database, then an fsync) leave the
-request path as well. By default SQLite runs one inside the commit that fills the log past 1000
-pages, so every hundredth answer held the queue for the 20-40 ms of an fsync. Here automatic
-checkpoints are off; each connection asks for a passive checkpoint (one that never blocks
-readers or writers) after every CHECKPOINT_EVERY of its commits, once the lock is released. In
-`bitpoll serve`'s workers (see checkpoint_in_background) a thread with its own connection runs
-it, so no request waits for the disk; elsewhere the connection runs it itself. SQLite also
-checkpoints when the last connection closes, so short-lived commands leave no log behind.
+Checkpoints (copying the write-ahead log back into the database, then an fsync) mostly leave
+the request path too. By default SQLite runs one inside the commit that fills the log past 1000
+pages, so every hundredth answer held the queue for the 20-40 ms of two fsyncs. Here automatic
+checkpoints are off and each connection asks for one after every CHECKPOINT_EVERY of its
+commits. In `bitpoll serve`'s workers (see checkpoint_in_background) a thread with its own
+connection first runs a passive checkpoint, which copies the bulk of the log without blocking
+anyone, then a second one under the write lock for what was added meanwhile: the log can only
+start over from its beginning once a checkpoint has copied all of it, and without that moment
+it grew without bound under steady writes. Elsewhere the connection checkpoints inline, before
+it lets the lock go. SQLite also checkpoints when the last connection closes.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 from django.db.backends.sqlite3 import base
 
-CHECKPOINT_EVERY = 200  # commits; at about a dozen pages each, a log of some 10 MB
+CHECKPOINT_EVERY = 100  # commits per connection; a log of about 10 MB while answers pour in
 
 log = logging.getLogger("bitpoll.sqlite")
 _background: dict[str, Checkpointer] | None = None  # by database path, once enabled
@@ -45,6 +47,37 @@ def checkpoint_in_background() -> None:
     with _background_lock:
         if _background is None:
             _background = {}
+
+
+class _WriteLock:
+    """The exclusive flock() on `<database>-writelock` that write transactions queue on."""
+
+    def __init__(self, database: str) -> None:
+        self.path = f"{database}-writelock"
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        # One open file per holder: flock() locks belong to the open file, so threads
+        # sharing a descriptor would not exclude each other.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+
+    def release(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)  # closing the last descriptor releases the lock
+
+    def __enter__(self) -> _WriteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class Checkpointer:
@@ -66,9 +99,11 @@ class Checkpointer:
             self.wanted.wait()
             self.wanted.clear()
             try:
-                # The fsync waits with the GIL released, while the worker serves requests.
+                # The fsyncs wait with the GIL released, while the worker serves requests.
                 connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error as error:
+                with _WriteLock(self.path):
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except (OSError, sqlite3.Error) as error:
                 log.warning("checkpoint of %s failed (tried again later): %s", self.path, error)
             self.done.set()
 
@@ -86,7 +121,7 @@ def _checkpointer(path: str) -> Checkpointer | None:
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._write_lock_fd: int | None = None
+        self._write_lock: _WriteLock | None = None
         self._commits = 0
 
     def get_new_connection(self, conn_params: Any) -> Any:
@@ -94,45 +129,32 @@ class DatabaseWrapper(base.DatabaseWrapper):
         conn.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint_now_and_then
         return conn
 
-    def _lock_path(self) -> str | None:
-        if self.is_in_memory_db():
-            return None
-        return f"{self.settings_dict['NAME']}-writelock"
-
-    def _acquire_write_lock(self) -> None:
-        path = self._lock_path()
-        if path is None or self._write_lock_fd is not None:
-            return
-        # One open file per transaction: flock() locks belong to the open file, so threads
-        # sharing a descriptor would not exclude each other.
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._write_lock_fd = fd
-
-    def _release_write_lock(self) -> None:
-        fd, self._write_lock_fd = self._write_lock_fd, None
-        if fd is not None:
-            os.close(fd)  # closing the last descriptor releases the lock
-
     def _start_transaction_under_autocommit(self) -> None:
-        if getattr(self, "transaction_mode", None) == "IMMEDIATE":
-            self._acquire_write_lock()
+        if (
+            getattr(self, "transaction_mode", None) == "IMMEDIATE"
+            and self._write_lock is None
+            and not self.is_in_memory_db()
+        ):
+            lock = _WriteLock(str(self.settings_dict["NAME"]))
+            lock.acquire()
+            self._write_lock = lock
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
         except BaseException:
             self._release_write_lock()
             raise
 
+    def _release_write_lock(self) -> None:
+        lock, self._write_lock = self._write_lock, None
+        if lock is not None:
+            lock.release()
+
     def _commit(self) -> None:
         try:
             super()._commit()  # type: ignore[misc]
+            self._checkpoint_now_and_then()
         finally:
             self._release_write_lock()
-        self._checkpoint_now_and_then()
 
     def _checkpoint_now_and_then(self) -> None:
         self._commits += 1
@@ -141,9 +163,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
         background = _checkpointer(str(self.settings_dict["NAME"]))
         if background is not None:
             background.request()
-        else:
-            # PASSIVE copies what no reader still needs and returns; the rest waits for the next.
+            return
+        try:
+            # Still holding the write lock, so nothing is added meanwhile and the log can
+            # start over; this commit has succeeded whatever happens here.
             self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as error:
+            log.warning("checkpoint failed (tried again later): %s", error)
 
     def _rollback(self) -> None:
         try:
