@@ -160,7 +160,8 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         _("Thank you, your answer is saved. Bookmark your edit link below to change it later."),
     )
-    response = redirect(f"{poll.get_absolute_url()}#you")
+    # Not redirect(): given a path, it first tries (and fails) to reverse it as a view name.
+    response = HttpResponseRedirect(f"{poll.get_absolute_url()}#you")
     access.remember_entry(response, poll, entry, token)
     return response
 
