@@ -84,7 +84,7 @@ def test_it_reads_the_poll_as_the_orm_does(db: None) -> None:
     fetched = sql.get_poll(poll.slug)
     assert fetched is not None
     orm = Poll.objects.get(pk=poll.pk)
-    for name in sql.ANSWER_POLL_FIELDS:
+    for name in sql.POLL_FIELDS:
         assert getattr(fetched, name) == getattr(orm, name), name
     assert fetched.deadline is not None and fetched.deadline.tzinfo is not None
     assert fetched.is_open and fetched.name_required is False

@@ -17,24 +17,19 @@ this poll, pending flash messages, or a query string get a freshly rendered page
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from django.db import connection
-from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
-from django.utils import timezone, translation
+from django.utils import translation
 
 from bitpoll.core.memory import release_memory
+from bitpoll.polls import sql
 from bitpoll.polls.access import Viewer
-from bitpoll.polls.models import Poll
 
 V = TypeVar("V")
 
@@ -104,52 +99,13 @@ def is_shared_view(request: HttpRequest, viewer: Viewer) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Stamp:
-    """The few columns of a poll that decide which cached page is current."""
-
-    pk: int
-    version: int
-    is_closed: bool
-    deadline: dt.datetime | None
-    created: object
-
-    @property
-    def is_open(self) -> bool:
-        if self.is_closed:
-            return False
-        if self.deadline is None:
-            return True
-        deadline = self.deadline
-        if timezone.is_naive(deadline):  # SQLite hands back naive UTC without the ORM
-            deadline = deadline.replace(tzinfo=dt.UTC)
-        return timezone.now() < deadline
-
-
-@functools.cache
-def _stamp_sql() -> str:
-    meta = Poll._meta
-    quote = connection.ops.quote_name
-    fields = [meta.get_field(n) for n in ("id", "version", "is_closed", "deadline", "created")]
-    columns = ", ".join(quote(str(f.column)) for f in fields if isinstance(f, Field))
-    # Identifiers come from the model, the slug is a bound parameter.
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote('slug')} = %s"  # noqa: S608
-
-
-def stamp(slug: str) -> Stamp | None:
-    # A hand-written query: compiling the ORM's would cost more than everything else a
-    # cache hit does.
-    with connection.cursor() as cursor:
-        cursor.execute(_stamp_sql(), [slug])
-        row = cursor.fetchone()
-    return Stamp(*row) if row else None
-
-
 def serve(
     request: HttpRequest, slug: str, render: Callable[[dict[str, object]], HttpResponse]
 ) -> HttpResponseBase:
     """Answer from the cache, rendering once on a miss with `render(extra_context)`."""
-    current = stamp(slug)
+    # The few columns that decide which page is current, in one hand-written query:
+    # compiling the ORM's would cost more than everything else a cache hit does.
+    current = sql.get_poll(slug)
     if current is None:
         raise Http404
     # pk and version alone could repeat after a restore into a fresh database.

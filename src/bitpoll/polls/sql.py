@@ -22,9 +22,9 @@ from django.db.models import Field, Model
 
 from bitpoll.polls.models import Choice, Entry, Option, Poll, Vote
 
-# The poll's columns the answer path reads; the rest stay deferred (loaded on access).
-# Model.from_db wants them in the model's order, which is kept here.
-ANSWER_POLL_FIELDS = tuple(
+# The poll's columns that answering and the page cache read; the rest stay deferred (loaded
+# on access). Model.from_db wants them in the model's order, which is kept here.
+POLL_FIELDS = tuple(
     f.attname
     for f in Poll._meta.concrete_fields
     if f.attname
@@ -37,6 +37,7 @@ ANSWER_POLL_FIELDS = tuple(
         "require_name",
         "allow_anonymous",
         "version",
+        "created",
     }
 )
 # The fields each INSERT fills; the tests check that they are all of the model's fields.
@@ -73,7 +74,7 @@ def _statements() -> dict[str, str]:
     )
     choice_poll, choice_order, choice_pk = _columns(Choice, "poll", "order", "id")
     entry_poll, entry_pk = _columns(Entry, "poll", "id")
-    poll_columns = ", ".join(_columns(Poll, *ANSWER_POLL_FIELDS))
+    poll_columns = ", ".join(_columns(Poll, *POLL_FIELDS))
     entries, options, choices = _table(Entry), _table(Option), _table(Choice)
     # Identifiers come from the models; every value is a bound parameter.
     return {
@@ -106,7 +107,7 @@ def _statements() -> dict[str, str]:
 def _poll_converters() -> list[tuple[Any, list[Converter]]]:
     """Per column read, the converters the ORM would apply (backend's, then the field's)."""
     result = []
-    for name in ANSWER_POLL_FIELDS:
+    for name in POLL_FIELDS:
         column = _field(Poll, name).get_col(Poll._meta.db_table)
         converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         result.append((column, converters))
@@ -114,7 +115,7 @@ def _poll_converters() -> list[tuple[Any, list[Converter]]]:
 
 
 def get_poll(slug: str) -> Poll | None:
-    """The poll with this link name, with only ANSWER_POLL_FIELDS loaded."""
+    """The poll with this link name, with only POLL_FIELDS loaded."""
     with connection.cursor() as cursor:
         cursor.execute(_statements()["poll"], [slug])
         row = cursor.fetchone()
@@ -124,7 +125,7 @@ def get_poll(slug: str) -> Poll | None:
     for i, (column, converters) in enumerate(_poll_converters()):
         for convert in converters:
             values[i] = convert(values[i], column, connection)
-    return Poll.from_db(connection.alias, ANSWER_POLL_FIELDS, values)
+    return Poll.from_db(connection.alias, POLL_FIELDS, values)
 
 
 def count_entries(poll_id: int) -> int:
