@@ -140,6 +140,22 @@ def frames_in_log(path: Path) -> int:
         other.close()
 
 
+def table_db(path: Path) -> DatabaseWrapper:
+    """An autocommitting connection to a database at `path` holding one empty table, t."""
+    db = wrapper(path)
+    db.set_autocommit(True)
+    with db.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (x INTEGER)")
+    return db
+
+
+@pytest.fixture
+def in_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process checkpoints on a thread, as bitpoll serve's workers do."""
+    monkeypatch.setattr(sqlite_base, "_background", None)
+    sqlite_base.checkpoint_in_background()
+
+
 def commit_rows(db: DatabaseWrapper, count: int) -> None:
     for i in range(count):
         db._start_transaction_under_autocommit()
@@ -165,11 +181,8 @@ def test_it_checkpoints_after_every_so_many_commits(
 ) -> None:
     monkeypatch.setattr(sqlite_base, "CHECKPOINT_EVERY", 5)
     db_path = tmp_path / "db.sqlite3"
-    db = wrapper(db_path)
+    db = table_db(db_path)
     try:
-        db.set_autocommit(True)
-        with db.cursor() as cursor:
-            cursor.execute("CREATE TABLE t (x INTEGER)")
         commit_rows(db, 4)
         assert rows_in_main_file(db_path) == 0  # all still in the log
         commit_rows(db, 1)  # the fifth commit
@@ -182,17 +195,12 @@ def test_it_checkpoints_after_every_so_many_commits(
 
 
 def test_server_workers_checkpoint_on_a_thread_of_their_own(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_a_worker: None
 ) -> None:
     monkeypatch.setattr(sqlite_base, "CHECKPOINT_EVERY", 5)
-    monkeypatch.setattr(sqlite_base, "_background", None)
-    sqlite_base.checkpoint_in_background()
     db_path = tmp_path / "db.sqlite3"
-    db = wrapper(db_path)
+    db = table_db(db_path)
     try:
-        db.set_autocommit(True)
-        with db.cursor() as cursor:
-            cursor.execute("CREATE TABLE t (x INTEGER)")
         commit_rows(db, 5)
         checkpointer = sqlite_base._checkpointer(str(db_path))
         assert checkpointer is not None and checkpointer.thread.is_alive()
@@ -220,27 +228,18 @@ def test_bitpoll_serve_moves_its_workers_checkpoints_to_a_thread(
 
 
 def test_the_checkpoint_thread_finishes_under_the_write_lock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, in_a_worker: None
 ) -> None:
-    monkeypatch.setattr(sqlite_base, "_background", None)
-    sqlite_base.checkpoint_in_background()
     db_path = tmp_path / "db.sqlite3"
-    db = wrapper(db_path)
+    db = table_db(db_path)
     try:
-        db.set_autocommit(True)
-        with db.cursor() as cursor:
-            cursor.execute("CREATE TABLE t (x INTEGER)")
         commit_rows(db, 2)
         checkpointer = sqlite_base._checkpointer(str(db_path))
         assert checkpointer is not None
-        held = os.open(f"{db_path}-writelock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(held, fcntl.LOCK_EX)  # a writer in the middle of its transaction
+        with sqlite_base._WriteLock(str(db_path)):  # a writer in the middle of its transaction
             checkpointer.request()
             # The passive pass is done; the one that lets the log start over waits its turn.
             assert not checkpointer.done.wait(timeout=1)
-        finally:
-            os.close(held)
         assert checkpointer.done.wait(timeout=30)
         assert rows_in_main_file(db_path) == 2
     finally:
@@ -248,17 +247,12 @@ def test_the_checkpoint_thread_finishes_under_the_write_lock(
 
 
 def test_the_log_stays_small_under_steady_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_a_worker: None
 ) -> None:
     monkeypatch.setattr(sqlite_base, "CHECKPOINT_EVERY", 20)
-    monkeypatch.setattr(sqlite_base, "_background", None)
-    sqlite_base.checkpoint_in_background()
     db_path = tmp_path / "db.sqlite3"
-    db = wrapper(db_path)
+    db = table_db(db_path)
     try:
-        db.set_autocommit(True)
-        with db.cursor() as cursor:
-            cursor.execute("CREATE TABLE t (x INTEGER)")
         for _ in range(30):  # 600 commits, at a steady pace, while the thread checkpoints
             commit_rows(db, 20)
             time.sleep(0.02)
