@@ -29,6 +29,7 @@ import time
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CONNECTIONS = 8
@@ -194,9 +195,22 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+def in_django(env: dict[str, str], code: str, argument: object) -> Any:
+    """Run `code` with Django set up on the benchmark's data, passed `argument` as JSON in
+    sys.argv[1]; return the JSON the code prints last."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + code, json.dumps(argument)],
+        env={**env, "DJANGO_SETTINGS_MODULE": "bitpoll.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def count_queries(env: dict[str, str], slugs: dict[str, str]) -> dict[str, int]:
     code = (
-        "import json, sys, django; django.setup()\n"
+        "import json, sys\n"
         "from django.db import connection\n"
         "from django.test import Client\n"
         "from django.test.utils import CaptureQueriesContext\n"
@@ -211,33 +225,17 @@ def count_queries(env: dict[str, str], slugs: dict[str, str]) -> dict[str, int]:
         "        result[f'{size} {name}'] = len(ctx.captured_queries)\n"
         "print(json.dumps(result))\n"
     )
-    env = {**env, "DJANGO_SETTINGS_MODULE": "bitpoll.settings"}
-    out = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(slugs)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return dict(in_django(env, code, slugs))
 
 
 def count_answers(env: dict[str, str], slugs: list[str]) -> int:
     """How many answers these polls have in the database."""
     code = (
-        "import json, sys, django; django.setup()\n"
+        "import json, sys\n"
         "from bitpoll.polls.models import Entry\n"
         "print(Entry.objects.filter(poll__slug__in=json.loads(sys.argv[1])).count())\n"
     )
-    env = {**env, "DJANGO_SETTINGS_MODULE": "bitpoll.settings"}
-    out = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(slugs)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(out.stdout.strip().splitlines()[-1])
+    return int(in_django(env, code, slugs))
 
 
 def main() -> None:
