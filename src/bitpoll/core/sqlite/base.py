@@ -31,6 +31,8 @@ from typing import Any
 from django.db.backends.sqlite3 import base
 
 CHECKPOINT_EVERY = 100  # commits per connection; a log of about 10 MB while answers pour in
+# Copies what no reader still needs, blocking no reader or writer.
+PASSIVE_CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
 
 log = logging.getLogger("bitpoll.sqlite")
 _background: dict[str, Checkpointer] | None = None  # by database path, once enabled
@@ -100,9 +102,9 @@ class Checkpointer:
             self.wanted.clear()
             try:
                 # The fsyncs wait with the GIL released, while the worker serves requests.
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                connection.execute(PASSIVE_CHECKPOINT).fetchall()
                 with _WriteLock(self.path):
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    connection.execute(PASSIVE_CHECKPOINT).fetchall()
             except (OSError, sqlite3.Error) as error:
                 log.warning("checkpoint of %s failed (tried again later): %s", self.path, error)
             self.done.set()
@@ -167,7 +169,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             # Still holding the write lock, so nothing is added meanwhile and the log can
             # start over; this commit has succeeded whatever happens here.
-            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.connection.execute(PASSIVE_CHECKPOINT).fetchall()
         except sqlite3.Error as error:
             log.warning("checkpoint failed (tried again later): %s", error)
 
