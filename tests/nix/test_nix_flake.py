@@ -70,10 +70,12 @@ def test_the_vm_tests_use_the_flakes_module(flake: dict[str, Any]) -> None:
 def test_the_flakes_module_defaults_to_the_flakes_package(
     nix_instantiate: str, nixpkgs_lib: Path
 ) -> None:
+    # The evaluation's pkgs has no bitpoll, like nixpkgs: only the flake's
+    # wrapper can supply the package, and flake users set nothing.
     outputs = f"(import {NIX_DIR / 'tests' / 'eval' / 'flake-outputs.nix'} {{ lib = import {nixpkgs_lib}; }})"
     expr = (
         f"(import {NIX_DIR / 'tests' / 'eval'} {{ lib = import {nixpkgs_lib};"
-        f" module = {outputs}.module;"
+        f" module = {outputs}.module; withPackage = false;"
         " configuration = { services.bitpoll.enable = true; }; }).services.bitpoll.serviceConfig.ExecStart"
     )
     assert nix_eval_json(nix_instantiate, expr) == f"{FAKE_PACKAGE}/bin/bitpoll serve --no-migrate"
