@@ -285,7 +285,7 @@ in
             services.bitpoll.package = inputs.bitpoll.packages.''${pkgs.stdenv.hostPlatform.system}.default;
           or add the flake's overlay: nixpkgs.overlays = [ inputs.bitpoll.overlays.default ];
         '');
-      defaultText = literalExpression "pkgs.bitpoll (the flake's package with nixosModules.default)";
+      defaultText = lib.literalMD "the flake's package with `nixosModules.default`, else `pkgs.bitpoll`";
       example = literalExpression "inputs.bitpoll.packages.\${pkgs.stdenv.hostPlatform.system}.default";
       description = ''
         The Bitpoll package to run. The flake's `nixosModules.default` sets it

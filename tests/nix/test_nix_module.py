@@ -650,3 +650,18 @@ def test_a_larger_body_cap_reaches_nginx_and_the_app(
     assert "client_max_body_size 4194304;" in vhost["extraConfig"]
     env = result["services"]["bitpoll"]["environment"]
     assert env["BITPOLL_MAX_BODY_SIZE"] == "4194304"
+
+
+# Documentation (STYLE.md: every option has a description and an example,
+# and docs/nixos.md lists it).
+
+
+def test_every_option_is_described_and_listed_in_the_docs(default: dict[str, Any]) -> None:
+    docs = (NIX_DIR.parent / "docs" / "nixos.md").read_text()
+    declared = default["declared"]
+    assert len(declared) > 30
+    for option in declared:
+        assert option["hasDescription"], option["name"]
+        if option["name"] != "enable":
+            assert option["hasExample"], option["name"]
+        assert f"| `{option['name']}` |" in docs, f"{option['name']} missing in docs/nixos.md"

@@ -98,6 +98,12 @@ else
     options = {
       inherit (config.services.bitpoll) allowedHosts baseUrl;
     };
+    # Every option of services.bitpoll, for the check of docs/nixos.md.
+    declared = map (option: {
+      name = lib.removePrefix "services.bitpoll." (lib.showOption option.loc);
+      hasDescription = (option.description or "") != "";
+      hasExample = option ? example;
+    }) (lib.collect lib.isOption evaluated.options.services.bitpoll);
     switchOnUpgrade = import ./switch.nix {
       inherit
         lib
