@@ -155,6 +155,7 @@ let
   underVarLib = path: hasPrefix "/var/lib/" path && removePrefix "/var/lib/" path != "";
   backupOutsideData = !hasPrefix "${cfg.dataDir}/" "${cfg.backup.directory}/";
   defaultBackupDir = cfg.backup.directory == "${cfg.dataDir}/backups";
+  backupDirArg = execArg (toString cfg.backup.directory);
 
   stateConfig =
     if underVarLib cfg.dataDir then
@@ -789,7 +790,7 @@ in
             Type = "oneshot";
             ExecStart =
               "${bitpoll} backup --keep ${toString cfg.backup.keep}"
-              + optionalString (!defaultBackupDir) " --output ${execArg (toString cfg.backup.directory)}";
+              + optionalString (!defaultBackupDir) " --output ${backupDirArg}";
             Nice = 10;
             IOSchedulingClass = "idle";
           };

@@ -22,6 +22,7 @@ from nixhelpers import (
     NixEvalError,
     as_lines,
     nix_eval_json,
+    parse_unit,
     render_section,
 )
 
@@ -48,20 +49,6 @@ def evaluate(nix_instantiate: str, nixpkgs_lib: Path) -> Callable[..., dict[str,
 @pytest.fixture(scope="session")
 def default(evaluate: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     return evaluate()
-
-
-def _service_unit(service: dict[str, Any]) -> str:
-    """Render an evaluated service the way NixOS writes it to /etc/systemd."""
-    unit = {
-        **service["unitConfig"],
-        "After": " ".join(service["after"]) or None,
-        "Requires": " ".join(service["requires"]) or None,
-    }
-    # NixOS writes each variable as a JSON string, value verbatim.
-    env = [json.dumps(f"{name}={value}") for name, value in sorted(service["environment"].items())]
-    return render_section("Unit", unit) + render_section(
-        "Service", {**service["serviceConfig"], "Environment": env}
-    )
 
 
 def _check_shell(script: str) -> None:
@@ -191,7 +178,7 @@ def test_bitpoll_manage_runs_as_the_service_user_with_its_environment(
 def test_the_generated_service_scores_at_most_the_target(
     default: dict[str, Any], exposure_of: Callable[..., Any]
 ) -> None:
-    exposure = exposure_of(_service_unit(default["services"]["bitpoll"]))
+    exposure = exposure_of(default["unitFiles"]["bitpoll.service"])
     assert exposure.warnings == []
     assert exposure.score <= MODULE_TARGET, exposure.output
 
@@ -269,7 +256,7 @@ def test_postgresql_create_locally_uses_the_socket_and_peer_authentication(
     assert "database_password" not in " ".join(service["serviceConfig"]["LoadCredential"])
     # The socket is local, so the loopback-only rules stay.
     assert service["serviceConfig"]["IPAddressDeny"] == "any"
-    assert exposure_of(_service_unit(service)).score <= MODULE_TARGET
+    assert exposure_of(result["unitFiles"]["bitpoll.service"]).score <= MODULE_TARGET
 
 
 def test_a_remote_postgresql_gets_a_password_credential_and_network_access(
@@ -591,7 +578,7 @@ def test_a_percent_sign_in_settings_reaches_the_app_unchanged(
     result = evaluate('services.bitpoll.settings.EMAIL_FROM = "50%h off <a%2Fb@example.org>";')
     service = result["services"]["bitpoll"]
     assert service["environment"]["BITPOLL_EMAIL_FROM"] == "50%%h off <a%%2Fb@example.org>"
-    exposure = exposure_of(_service_unit(service))
+    exposure = exposure_of(result["unitFiles"]["bitpoll.service"])
     assert not [line for line in exposure.warnings if "specifier" in line]
     # systemd-run --setenv goes over D-Bus, where nothing is expanded.
     manage = result["systemPackages"][0]["text"]
@@ -665,3 +652,32 @@ def test_every_option_is_described_and_listed_in_the_docs(default: dict[str, Any
         if option["name"] != "enable":
             assert option["hasExample"], option["name"]
         assert f"| `{option['name']}` |" in docs, f"{option['name']} missing in docs/nixos.md"
+
+
+# The unit files as NixOS writes them (nix/tests/eval/render.nix), which
+# tests/system installs in its VM.
+
+
+def test_the_unit_files_carry_the_switch_flags_and_the_socket(
+    evaluate: Callable[..., dict[str, Any]],
+) -> None:
+    files = evaluate("services.bitpoll.backup.enable = true;")["unitFiles"]
+    assert set(files) == {
+        "bitpoll.service",
+        "bitpoll.socket",
+        "bitpoll-backup.service",
+        "bitpoll-backup.timer",
+    }
+    service = parse_unit(files["bitpoll.service"])
+    assert service["Service"]["X-StopIfChanged"] == ["false"]
+    assert "X-RestartIfChanged" not in service["Service"]
+    assert service["Unit"]["Requires"] == ["bitpoll.socket"]
+    assert service["Service"]["Type"] == ["notify"]
+    assert '"BITPOLL_BIND=127.0.0.1:8000"' in service["Service"]["Environment"]
+    backup = parse_unit(files["bitpoll-backup.service"])
+    assert backup["Service"]["X-RestartIfChanged"] == ["false"]
+    socket = parse_unit(files["bitpoll.socket"])
+    assert socket["Socket"]["ListenStream"] == ["127.0.0.1:8000"]
+    assert socket["Socket"]["Backlog"] == ["1024"]
+    timer = parse_unit(files["bitpoll-backup.timer"])
+    assert timer["Timer"]["OnCalendar"] == ["daily"]

@@ -10,6 +10,7 @@
 # that a bad configuration can be checked without evaluating the units it
 # would produce.
 #
+# `unitFiles` are the unit files NixOS would write for them (./render.nix).
 # `switchOnUpgrade` is what `nixos-rebuild switch` does with the units when
 # a new Bitpoll package arrives (see ./switch.nix and docs/nixos.md): the
 # jobs per phase and, in `commands`, the `systemctl` calls to replay.
@@ -77,7 +78,10 @@ let
   packagePath = toString config.services.bitpoll.package;
   mentionsPackage = unit: lib.hasInfix packagePath (builtins.toJSON unit);
   changedBy =
-    suffix: attrs: map (name: "${name}.${suffix}") (builtins.attrNames (lib.filterAttrs (_: mentionsPackage) attrs));
+    suffix: attrs:
+    map (name: "${name}.${suffix}") (
+      builtins.attrNames (lib.filterAttrs (_: mentionsPackage) attrs)
+    );
 in
 if part == "checks" then
   checks
@@ -104,6 +108,15 @@ else
       hasDescription = (option.description or "") != "";
       hasExample = option ? example;
     }) (lib.collect lib.isOption evaluated.options.services.bitpoll);
+    # The unit files NixOS would write (see ./render.nix), by file name.
+    unitFiles =
+      let
+        render = import ./render.nix { inherit lib; };
+        files =
+          suffix:
+          lib.mapAttrs' (name: unit: lib.nameValuePair "${name}.${suffix}" (render.${suffix} unit));
+      in
+      files "service" services // files "socket" sockets // files "timer" timers;
     switchOnUpgrade = import ./switch.nix {
       inherit
         lib
@@ -111,6 +124,7 @@ else
         sockets
         timers
         ;
-      changed = changedBy "service" services ++ changedBy "socket" sockets ++ changedBy "timer" timers;
+      changed =
+        changedBy "service" services ++ changedBy "socket" sockets ++ changedBy "timer" timers;
     };
   }

@@ -388,7 +388,8 @@ in
       }
     ]) (builtins.attrValues config.users.users)
     ++ map (role: {
-      assertion = !role.ensureDBOwnership || builtins.elem role.name config.services.postgresql.ensureDatabases;
+      assertion =
+        !role.ensureDBOwnership || builtins.elem role.name config.services.postgresql.ensureDatabases;
       message = "services.postgresql.ensureUsers.${role.name}.ensureDBOwnership needs a database of that name in ensureDatabases.";
     }) config.services.postgresql.ensureUsers;
 }
