@@ -3,24 +3,13 @@
 # packages end up where, and the derivation attributes that matter on other
 # platforms. Nothing is built or fetched.
 #
-# The stand-in has one attribute for every word in package.nix, each a
-# marker `{ pname = <attribute name>; }`, so whatever package.nix takes from
-# `python3Packages` (by `with`, by `.name`, through `++` or `optional`)
-# resolves to the nixpkgs attribute name it uses. `buildPythonApplication`
-# returns its arguments instead of a derivation.
+# The stand-in (./python-packages.nix) resolves every package to its nixpkgs
+# attribute name, and `buildPythonApplication` returns its arguments.
 { lib }:
 
 let
   file = ../../package.nix;
-  words = builtins.filter (w: builtins.isString w && w != "") (
-    builtins.split "[^A-Za-z0-9_'-]+" (builtins.readFile file)
-  );
-  markers = lib.genAttrs words (name: {
-    pname = name;
-  });
-  python3Packages = markers // {
-    buildPythonApplication = args: args;
-  };
+  python3Packages = import ./python-packages.nix { inherit lib file; };
 
   args = import file {
     inherit lib python3Packages;
