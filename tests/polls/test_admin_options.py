@@ -101,3 +101,21 @@ def test_it_rejects_an_empty_name(db: None) -> None:
     )
     assert b"was not renamed" in response.content
     assert poll.options.get().text == "Pizza"
+
+
+def test_it_asks_before_adding_days_in_the_past(world: World) -> None:
+    response = world.alice.client.post(world.admin + "options/", {"lines": "2020-02-03"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "These options are in the past: 2020-02-03." in html
+    assert 'name="keep_past"' in html
+    response = world.alice.client.post(
+        world.admin + "options/", {"lines": "2020-02-03", "keep_past": "on"}
+    )
+    assert response.status_code == 302
+    assert world.poll.options.filter(date=dt.date(2020, 2, 3)).exists()
+
+
+def test_it_offers_the_calendar_for_date_polls(world: World) -> None:
+    html = world.alice.client.get(world.admin + "options/").content.decode()
+    assert 'id="picker"' in html and 'data-target="id_lines"' in html and "js/picker." in html
