@@ -205,3 +205,13 @@ LOGGING = {
         "django.server": {"level": "ERROR"},
     },
 }
+
+# Pages the operator writes, in Markdown (None: not shown), and one extra footer link.
+SITE_PAGES = {
+    "about": conf.env_page("ABOUT"),
+    "imprint": conf.env_page("IMPRINT"),
+    "privacy": conf.env_page("PRIVACY"),
+}
+FOOTER_LINK = conf.env_link("FOOTER_LINK_URL", "FOOTER_LINK_TEXT")
+# The home page lists the polls whose creators chose "list this poll publicly".
+PUBLIC_POLL_LIST = conf.env_bool("PUBLIC_POLL_LIST", True)
