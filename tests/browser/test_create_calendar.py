@@ -145,8 +145,10 @@ def test_it_puts_big_month_buttons_beside_the_month(new_context: NewContext) -> 
             assert box["width"] >= 44 and box["height"] >= 44, (name, box)
             # On the title's line, and touching its box within a small gap.
             assert abs((box["y"] + box["height"] / 2) - (title["y"] + title["height"] / 2)) < 8
-            gap = title["x"] - (box["x"] + box["width"]) if name.startswith("Prev") else (
-                box["x"] - (title["x"] + title["width"])
+            gap = (
+                title["x"] - (box["x"] + box["width"])
+                if name.startswith("Prev")
+                else (box["x"] - (title["x"] + title["width"]))
             )
             assert 0 <= gap <= 16, (name, gap)
 
@@ -172,7 +174,9 @@ def test_it_adds_options_later_with_the_same_calendar(new_context: NewContext) -
 
 def test_it_adds_options_later_without_javascript(new_context: NewContext) -> None:
     alice = new_context(java_script_enabled=False).new_page()
-    created = create_plain_poll(alice, "Add later, by hand", "Dates and times", ["2031-05-01 09:00"])
+    created = create_plain_poll(
+        alice, "Add later, by hand", "Dates and times", ["2031-05-01 09:00"]
+    )
     alice.goto(created.admin_url)
     alice.get_by_role("link", name="Options", exact=True).click()
     expect(alice.get_by_role("button", name="Next month")).to_have_count(0)

@@ -31,7 +31,7 @@ def test_it_renders_a_configured_page_sanitised_and_links_it_in_the_footer(
         response = client.get("/about/imprint/")
         assert response.status_code == 200
         html = response.content.decode()
-        assert "<h1 id=\"site-page-title\">Imprint</h1>" in html
+        assert '<h1 id="site-page-title">Imprint</h1>' in html
         assert "<strong>Example e.V.</strong>" in html
         assert "<script>alert" not in html
         assert 'href="mailto:a@example.org"' in html
@@ -58,13 +58,22 @@ def test_it_reads_a_page_from_a_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"BITPOLL_ABOUT_FILE": "relative.md"}, "BITPOLL_ABOUT_FILE='relative.md' is not valid: expected an absolute path"),
-        ({"BITPOLL_ABOUT_FILE": "/nonexistent/about.md"}, "BITPOLL_ABOUT_FILE='/nonexistent/about.md' cannot be read"),
-        ({"BITPOLL_ABOUT": "x", "BITPOLL_ABOUT_FILE": "/x"}, "are both set: expected only one of them"),
+        (
+            {"BITPOLL_ABOUT_FILE": "relative.md"},
+            "BITPOLL_ABOUT_FILE='relative.md' is not valid: expected an absolute path",
+        ),
+        (
+            {"BITPOLL_ABOUT_FILE": "/nonexistent/about.md"},
+            "BITPOLL_ABOUT_FILE='/nonexistent/about.md' cannot be read",
+        ),
+        (
+            {"BITPOLL_ABOUT": "x", "BITPOLL_ABOUT_FILE": "/x"},
+            "are both set: expected only one of them",
+        ),
     ],
 )
 def test_it_refuses_bad_page_settings_with_one_line(env: dict[str, str], message: str) -> None:
-    with pytest.raises(conf.ConfigError, match="^.*$") as caught:
+    with pytest.raises(conf.ConfigError) as caught:
         conf.env_page("ABOUT", env)
     assert message in str(caught.value) and "\n" not in str(caught.value)
 
@@ -84,7 +93,10 @@ def test_it_refuses_an_empty_page_file(tmp_path: Path) -> None:
             {"BITPOLL_FOOTER_LINK_URL": "https://example.org/", "BITPOLL_FOOTER_LINK_TEXT": "Us"},
             ("https://example.org/", "Us"),
         ),
-        ({"BITPOLL_FOOTER_LINK_URL": "/about/", "BITPOLL_FOOTER_LINK_TEXT": "About"}, ("/about/", "About")),
+        (
+            {"BITPOLL_FOOTER_LINK_URL": "/about/", "BITPOLL_FOOTER_LINK_TEXT": "About"},
+            ("/about/", "About"),
+        ),
     ],
 )
 def test_it_reads_the_footer_link(env: dict[str, str], expected: object) -> None:
@@ -94,10 +106,22 @@ def test_it_reads_the_footer_link(env: dict[str, str], expected: object) -> None
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"BITPOLL_FOOTER_LINK_URL": "https://example.org/"}, "BITPOLL_FOOTER_LINK_URL is set but BITPOLL_FOOTER_LINK_TEXT is not"),
-        ({"BITPOLL_FOOTER_LINK_TEXT": "Us"}, "BITPOLL_FOOTER_LINK_TEXT is set but BITPOLL_FOOTER_LINK_URL is not"),
-        ({"BITPOLL_FOOTER_LINK_URL": "javascript:alert(1)", "BITPOLL_FOOTER_LINK_TEXT": "Us"}, "expected an http:// or https:// URL"),
-        ({"BITPOLL_FOOTER_LINK_URL": "//evil.example/", "BITPOLL_FOOTER_LINK_TEXT": "Us"}, "expected an http:// or https:// URL"),
+        (
+            {"BITPOLL_FOOTER_LINK_URL": "https://example.org/"},
+            "BITPOLL_FOOTER_LINK_URL is set but BITPOLL_FOOTER_LINK_TEXT is not",
+        ),
+        (
+            {"BITPOLL_FOOTER_LINK_TEXT": "Us"},
+            "BITPOLL_FOOTER_LINK_TEXT is set but BITPOLL_FOOTER_LINK_URL is not",
+        ),
+        (
+            {"BITPOLL_FOOTER_LINK_URL": "javascript:alert(1)", "BITPOLL_FOOTER_LINK_TEXT": "Us"},
+            "expected an http:// or https:// URL",
+        ),
+        (
+            {"BITPOLL_FOOTER_LINK_URL": "//evil.example/", "BITPOLL_FOOTER_LINK_TEXT": "Us"},
+            "expected an http:// or https:// URL",
+        ),
     ],
 )
 def test_it_refuses_a_bad_footer_link(env: dict[str, str], message: str) -> None:

@@ -3,7 +3,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from bitpoll.urls import handler500, urlpatterns as site_urlpatterns
+from bitpoll.urls import handler500
+from bitpoll.urls import urlpatterns as site_urlpatterns
 
 
 def boom(request: HttpRequest) -> HttpResponse:

@@ -50,7 +50,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     switcher and footer), unlike Django's default; if that fails too, plain text."""
     try:
         return _error_page(request, "500.html", 500)
-    except Exception:  # noqa: BLE001 - the page for errors must not raise one of its own
+    except Exception:  # the page for errors must not raise an error of its own
         return HttpResponse(
             "Server error. Please try again later.", status=500, content_type="text/plain"
         )

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('polls', '0002_drop_redundant_fk_indexes'),
+        ("polls", "0002_drop_redundant_fk_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='poll',
-            name='listed_publicly',
-            field=models.BooleanField(default=False, verbose_name='listed on the home page'),
+            model_name="poll",
+            name="listed_publicly",
+            field=models.BooleanField(default=False, verbose_name="listed on the home page"),
         ),
     ]
