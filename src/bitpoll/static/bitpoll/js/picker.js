@@ -84,7 +84,7 @@
 
   var times = el("div", { "class": "picker-times field" });
   var timesLabel = el("label", { "for": "picker-times" }, labels.labelTimes);
-  var timesRow = el("div", { "class": "link-row" });
+  var timesRow = el("div", { "class": "picker-row" });
   var timesInput = el("input", { type: "text", id: "picker-times", placeholder: "09:00-10:00, 14:00", autocomplete: "off" });
   var applyAll = el("button", { type: "button", "class": "button-secondary", id: "picker-apply-all" }, labels.labelApplyAll);
   timesRow.append(timesInput, applyAll);
@@ -141,7 +141,7 @@
       var item = el("li", { "class": "picker-day", "data-day": key });
       var id = "picker-day-" + key;
       var label = el("label", { "for": id }, labels.labelDayTimes.replace("{day}", dayName(key)));
-      var row = el("div", { "class": "link-row" });
+      var row = el("div", { "class": "picker-row" });
       var input = el("input", { type: "text", id: id, value: days[key].join(", "), placeholder: "09:00-10:00, 14:00", autocomplete: "off", "data-day": key });
       var remove = el("button", { type: "button", "class": "button-secondary button-small", "data-remove": key }, labels.labelRemove);
       remove.append(el("span", { "class": "visually-hidden" }, " " + dayName(key)));
