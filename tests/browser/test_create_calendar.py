@@ -118,6 +118,24 @@ def test_it_gives_each_day_its_own_times(new_context: NewContext) -> None:
     expect(option_group(form, date_label(first))).to_have_count(0)
 
 
+def test_it_gives_every_picked_day_the_same_times_on_request(new_context: NewContext) -> None:
+    alice = new_context().new_page()
+    open_create_form(alice)
+    alice.get_by_role("radio", name="Dates and times").check()
+    month = months_ahead(alice, 1)
+    first, second = month.replace(day=20), month.replace(day=21)
+    pick(alice, first)
+    pick(alice, second)
+    alice.get_by_label("Times for the days you pick next").fill("10:00, 16:00-17:00")
+    alice.get_by_role("button", name="Give every picked day these times").click()
+    expect(alice.get_by_role("textbox", name="Options")).to_have_value(
+        f"{first} 10:00\n{first} 16:00-17:00\n{second} 10:00\n{second} 16:00-17:00"
+    )
+    expect(alice.get_by_label(f"Times on {calendar_day_name(second)}")).to_have_value(
+        "10:00, 16:00-17:00"
+    )
+
+
 def test_it_asks_before_keeping_days_in_the_past(new_context: NewContext) -> None:
     alice = new_context().new_page()
     open_create_form(alice)

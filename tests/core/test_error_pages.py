@@ -73,3 +73,16 @@ def test_it_has_a_403_page_in_the_layout() -> None:
     html = response.content.decode()
     assert response.status_code == 403
     assert "Das dürfen Sie hier nicht" in html and 'id="error-home"' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("en", "This form has expired"), ("de", "Dieses Formular ist abgelaufen")],
+)
+def test_it_explains_a_stale_form_in_the_layout(language: str, heading: str) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/new/", {"title": "x"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert heading in html and 'id="error-home"' in html
+    assert 'class="site-footer"' in html
