@@ -173,10 +173,17 @@ def test_it_puts_big_month_buttons_beside_the_month(new_context: NewContext) -> 
 
 def test_it_adds_options_later_with_the_same_calendar(new_context: NewContext) -> None:
     alice = new_context().new_page()
-    created = create_plain_poll(alice, "Add later", "Dates", ["2031-05-01"])
+    today = dt.date.today()
+    there = (today.replace(day=1) + dt.timedelta(days=62)).replace(day=4)
+    created = create_plain_poll(alice, "Add later", "Dates", [there.isoformat()])
     alice.goto(created.admin_url)
     alice.get_by_role("link", name="Options", exact=True).click()
     month = months_ahead(alice, 2)
+    assert month == there.replace(day=1)
+    # The day that already has an option is marked, in words too.
+    expect(
+        alice.get_by_role("button", name=f"{calendar_day_name(there)} (already an option)")
+    ).to_have_attribute("aria-pressed", "false")
     days = [month.replace(day=11), month.replace(day=12)]
     for day in days:
         pick(alice, day)

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client, override_settings
 
 from bitpoll import conf
+from serverutil import clean_env, run_bitpoll
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +129,12 @@ def test_it_refuses_a_bad_footer_link(env: dict[str, str], message: str) -> None
     with pytest.raises(conf.ConfigError) as caught:
         conf.env_link("FOOTER_LINK_URL", "FOOTER_LINK_TEXT", env)
     assert message in str(caught.value)
+
+
+def test_the_command_stops_with_one_line_on_a_missing_page_file(tmp_path: Path) -> None:
+    missing = str(tmp_path / "imprint.md")
+    result = run_bitpoll(["check"], clean_env(tmp_path / "data", BITPOLL_IMPRINT_FILE=missing))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"BITPOLL_IMPRINT_FILE={missing!r} cannot be read" in lines[0]

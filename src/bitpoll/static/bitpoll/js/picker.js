@@ -14,6 +14,9 @@
   var labels = picker.dataset;
   var lang = document.documentElement.lang || undefined;
   var DAY_LINE = /^(\d{4}-\d{2}-\d{2})(?:[ T]+(.*))?$/;
+  // On the options page: the days that already have options, marked in the calendar.
+  var existing = {};
+  (labels.existing || "").split(" ").filter(Boolean).forEach(function (d) { existing[d] = true; });
 
   function kind() {
     if (labels.kind) return labels.kind;
@@ -115,11 +118,12 @@
         type: "button",
         "data-day": key,
         "aria-pressed": days[key] ? "true" : "false",
-        "aria-label": dayName(key),
+        "aria-label": existing[key] ? dayName(key) + " (" + labels.labelExisting + ")" : dayName(key),
         tabindex: key === focusDay ? "0" : "-1"
       }, String(d));
       if (key === todayKey) button.classList.add("today");
       if (key < todayKey) button.classList.add("past");
+      if (existing[key]) button.classList.add("existing");
       if (key === focusDay) hasFocus = true;
       grid.append(button);
     }
