@@ -37,7 +37,7 @@ def test_it_prints_the_grid_without_forms_or_navigation(new_context: NewContext)
     expect(footer).to_be_hidden()
     expect(page.get_by_label("Language")).to_be_hidden()
     # Wide polls must not be cut at a scroll box's edge.
-    overflow = page.locator(".grid-wrap").evaluate("n => getComputedStyle(n).overflowX")
+    overflow = grid.evaluate("table => getComputedStyle(table.parentElement).overflowX")
     assert overflow == "visible"
 
     page.emulate_media(media="screen")
