@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "bitpoll.core",
     "bitpoll.polls",
     "bitpoll.ops",
+    "bitpoll.ratelimit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a RateLimited exception from any view into the localized 429 page.
+    "bitpoll.ratelimit.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "bitpoll.urls"
@@ -204,4 +207,21 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "ERROR"},
     },
+}
+
+# Limits per client address (or per poll, per user name), shared by every worker and node
+# through the database; see docs/ratelimits.md for what each one protects.
+RATELIMIT_ENABLED = conf.env_bool("RATELIMIT_ENABLED", True)
+RATELIMITS = {
+    scope: conf.env_rate("RATELIMIT_" + scope.upper(), default)
+    for scope, default in (
+        ("polls", "20/h"),
+        ("answers", "60/10m"),
+        ("answers_per_poll", "600/10m"),
+        ("comments", "10/10m"),
+        ("comments_per_poll", "60/h"),
+        ("logins", "10/15m"),
+        ("logins_per_user", "20/h"),
+        ("renders", "60/10m"),
+    )
 }

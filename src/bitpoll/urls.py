@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from bitpoll.core import views as core_views
+from bitpoll.ratelimit import views as ratelimit_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the admin's own URLs, which it shadows: the same login, throttled.
+    path("admin/login/", ratelimit_views.admin_login),
     path("admin/", admin.site.urls),
     path("", include("bitpoll.polls.urls")),
 ]

@@ -237,6 +237,15 @@ def delete_comment(comment: Comment) -> None:
     poll.touch()
 
 
+@transaction.atomic
+def delete_comments(poll: Poll, comment_ids: Iterable[int]) -> int:
+    """Delete these comments of the poll (ids of other polls are ignored); return how many."""
+    deleted, _ = poll.comments.filter(pk__in=list(comment_ids)).delete()
+    if deleted:
+        poll.touch()
+    return deleted
+
+
 def delete_poll(poll: Poll) -> None:
     # Votes protect their choices, so remove the answers before the poll cascades.
     with transaction.atomic():
