@@ -165,11 +165,12 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_poll(request, access.get_poll(slug), post=request.POST, status=400)
     # Counted in the transaction that stores the answer, under the same write lock; an answer
     # refused by a limit is not stored (and not counted again).
-    with transaction.atomic():
-        limits.check(request, "answers", poll=poll.pk)
-        entry, token = services.add_entry(
-            poll, form.cleaned_data["name"], form.cleaned_data["answers"]
-        )
+    entry, token = services.add_entry(
+        poll,
+        form.cleaned_data["name"],
+        form.cleaned_data["answers"],
+        admit=lambda: limits.check(request, "answers", poll=poll.pk),
+    )
     messages.success(
         request,
         _("Thank you, your answer is saved. Bookmark your edit link below to change it later."),

@@ -6,13 +6,15 @@ window and returns the new counts. When a count passes its limit the request is 
 `RateLimited`, which the middleware turns into the 429 page. Counters live for one window;
 every PRUNE_EVERY-th hit of a process deletes the expired ones, through an index.
 
-On SQLite the statement runs in the caller's transaction when there is one (an answer is
-counted in the same transaction that stores it), else in its own, so that it queues on the
-write lock of bitpoll.core.sqlite like every other write instead of polling for SQLite's lock.
+The statement runs in the caller's transaction when there is one (an answer is counted in the
+transaction that stores it), else on its own in autocommit mode; on SQLite it then still
+queues on the write lock of bitpoll.core.sqlite like every other write, instead of polling for
+SQLite's lock, but without the round trips of BEGIN and COMMIT.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import ipaddress
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.http import HttpRequest
 
 from bitpoll.conf import Rate
@@ -109,7 +111,9 @@ def check(
     if connection.in_atomic_block:
         counts = _count(rows, now)
     else:
-        with transaction.atomic():
+        # One statement needs no transaction of its own, only its turn at the write lock.
+        lock = getattr(connection, "write_lock", None)
+        with lock() if lock is not None else contextlib.nullcontext():
             counts = _count(rows, now)
     retry_after = 0
     exceeded = ""
