@@ -89,3 +89,18 @@ def test_one_limit_can_be_turned_off(small_limits: dict[str, object]) -> None:
     mallory = client_at(MALLORY)
     for _ in range(5):
         assert mallory.post("/new/", DATA).status_code == 302
+
+
+def test_it_logs_a_flood_of_refusals_once_a_minute(
+    small_limits: object, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bitpoll.ratelimit import middleware
+
+    monkeypatch.setattr(middleware, "_refused", {})
+    mallory = client_at(MALLORY)
+    with caplog.at_level("INFO", logger="bitpoll.ratelimit"):
+        for _ in range(8):
+            mallory.post("/new/", DATA)
+    lines = [r.getMessage() for r in caplog.records if r.name == "bitpoll.ratelimit"]
+    assert lines == ["rate limit polls reached: 1 request(s) refused by this worker"]
+    assert not any(MALLORY in line for line in lines)
