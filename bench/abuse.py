@@ -7,7 +7,7 @@ SQLite, rate limits at their defaults) on 127.0.0.1. Every client has its own lo
 address (127.0.0.x, all of 127/8 is the loopback interface), so the server tells them apart
 as it would tell apart people on the internet. Everything is bounded in time and count.
 
-1. Comment flood and poll-creation flood from one client: how soon the first 429 comes,
+1. Comment, poll-creation and answer floods from one client: how soon the first 429 comes,
    while another client creates a poll, answers and comments, each of which must succeed.
 2. Render flood: three clients loop on the huge poll with query strings and random cookies
    (what used to skip the page cache) while a fourth asks /healthz every 50 ms: its p99.
@@ -162,6 +162,8 @@ def spam_phase(port: int, slug: str) -> dict[str, object]:
     )
     flooder.call("GET", "/new/")
     polls = flood(flooder, "/new/", lambda i: {**CREATE, "title": f"Flood {i}"})
+    sheet = answer_data(flooder.call("GET", f"/{slug}/")[2])
+    answers = flood(flooder, f"/{slug}/answer/", lambda i: {**sheet, "name": f"Flood {i}"})
     # The visitor comes while the flooder is still being refused.
     result: dict[str, dict[str, int]] = {}
     busy = threading.Event()
@@ -177,7 +179,7 @@ def spam_phase(port: int, slug: str) -> dict[str, object]:
     finally:
         busy.set()
         thread.join()
-    return {"comments": comments, "polls": polls, "visitor": result["visitor"]}
+    return {"comments": comments, "polls": polls, "answers": answers, "visitor": result["visitor"]}
 
 
 def render_phase(port: int, slug: str, seconds: float) -> dict[str, object]:
@@ -284,7 +286,7 @@ def report(f: dict[str, object]) -> None:
     spam: dict[str, dict[str, float]] = f["spam"]  # type: ignore[assignment]
     render: dict[str, object] = f["render"]  # type: ignore[assignment]
     print(f"\n== abuse: {WORKERS} workers, SQLite, rate limits at their defaults ==")
-    for name in ("comments", "polls"):
+    for name in ("comments", "polls", "answers"):
         s = spam[name]
         print(
             f"{name} flood from one client: {s['requests']} requests, {s['accepted']} accepted, "
@@ -301,7 +303,7 @@ def report(f: dict[str, object]) -> None:
     )
     for address, counts in render["attackers"].items():  # type: ignore[attr-defined]
         print(f"  attacker {address}: responses by status {counts}")
-    comments, polls = spam["comments"], spam["polls"]
+    comments, polls, answers = spam["comments"], spam["polls"], spam["answers"]
     targets = [
         (
             "comment flood from one client cut off by 429 within 1 s",
@@ -310,6 +312,11 @@ def report(f: dict[str, object]) -> None:
         (
             "poll-creation flood from one client cut off by 429 within 1 s",
             0 <= polls["first_429_s"] < 1 and polls["other"] == 0,
+        ),
+        (
+            # 60 answers take about a second themselves; what matters is where they stop.
+            "answer flood from one client stopped by 429 at the limit (60 per 10 minutes)",
+            answers["accepted"] <= 60 < answers["requests"] and answers["other"] == 0,
         ),
         ("another client still creates a poll meanwhile (302)", visitor["create"] == 302),
         ("another client still answers meanwhile (302)", visitor["answer"] == 302),
