@@ -89,6 +89,9 @@ def test_two_servers_share_the_comment_limit(tmp_path: Path) -> None:
         assert status == 429
         assert 1 <= int(headers["retry-after"]) <= 3600
         assert b"Too many requests" in body
+        # Stopped gracefully, so that no worker outlives its server.
+        assert second.stop() == 0
+        assert first.stop() == 0
 
 
 def test_two_connections_count_into_one_counter(transactional_db: None) -> None:
