@@ -265,6 +265,11 @@ def measure(backend: str, duration: int) -> dict[str, object]:
             BITPOLL_SECRET_KEY=secrets.token_urlsafe(48),
             BITPOLL_WORKERS=str(WORKERS),
             BITPOLL_LOG_LEVEL="warning",
+            # wrk is one client answering hundreds of times a second: limits high enough
+            # never to trip, so that every answer still pays for counting (bench/abuse.py
+            # measures the limits at their defaults).
+            BITPOLL_RATELIMIT_ANSWERS="1000000/1d",
+            BITPOLL_RATELIMIT_ANSWERS_PER_POLL="1000000/1d",
         )
         cluster = None
         if backend == "postgresql":

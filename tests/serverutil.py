@@ -111,11 +111,11 @@ def serving(
     data_dir: Path, extra_env: Mapping[str, str] | None = None, args: list[str] | None = None
 ) -> Iterator[Server]:
     port = free_port()
+    # extra_env may bring its own secret key: servers sharing one database share it.
     env = clean_env(
         data_dir,
         BITPOLL_BIND=f"127.0.0.1:{port}",
-        BITPOLL_SECRET_KEY=secrets.token_urlsafe(48),
-        **dict(extra_env or {}),
+        **{"BITPOLL_SECRET_KEY": secrets.token_urlsafe(48), **dict(extra_env or {})},
     )
     log_path = data_dir.parent / f"serve-{port}.log"
     with open(log_path, "wb") as log:

@@ -360,3 +360,35 @@ def env_link(
     if len(text) > 80 or any(ord(ch) < 32 for ch in text):
         raise bad(text_name, text, "a link text of at most 80 characters on one line")
     return url, text
+@dataclass(frozen=True)
+class Rate:
+    """At most `count` times per `seconds`, counted in fixed windows of that length."""
+
+    count: int
+    seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.seconds}s"
+
+
+_RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RATE_EXPECTED = "COUNT/PERIOD such as 20/h, 60/10m or 5/30s (units s, m, h, d; at most 1d), or off"
+
+
+def parse_rate(name: str, value: str) -> Rate | None:
+    """`20/h`, `60/10m`: a count of 1 to 1000000 per period of 1 second to 1 day; `off`."""
+    if value.lower() == "off":
+        return None
+    match = re.fullmatch(r"([0-9]{1,7})/([0-9]{0,5})([smhd])", value)
+    if not match:
+        raise bad(name, value, _RATE_EXPECTED)
+    count = int(match.group(1))
+    seconds = int(match.group(2) or "1") * _RATE_UNITS[match.group(3)]
+    if not 1 <= count <= 1_000_000 or not 1 <= seconds <= 86400:
+        raise bad(name, value, _RATE_EXPECTED)
+    return Rate(count, seconds)
+
+
+def env_rate(name: str, default: str) -> Rate | None:
+    value = _raw(name)
+    return parse_rate(name, default if value is None else value)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "bitpoll.core",
     "bitpoll.polls",
     "bitpoll.ops",
+    "bitpoll.ratelimit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a RateLimited exception from any view into the localized 429 page.
+    "bitpoll.ratelimit.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "bitpoll.urls"
@@ -215,3 +218,19 @@ SITE_PAGES = {
 FOOTER_LINK = conf.env_link("FOOTER_LINK_URL", "FOOTER_LINK_TEXT")
 # The home page lists the polls whose creators chose "list this poll publicly".
 PUBLIC_POLL_LIST = conf.env_bool("PUBLIC_POLL_LIST", True)
+# Limits per client address (or per poll, per user name), shared by every worker and node
+# through the database; see docs/ratelimits.md for what each one protects.
+RATELIMIT_ENABLED = conf.env_bool("RATELIMIT_ENABLED", True)
+RATELIMITS = {
+    scope: conf.env_rate("RATELIMIT_" + scope.upper(), default)
+    for scope, default in (
+        ("polls", "20/h"),
+        ("answers", "60/10m"),
+        ("answers_per_poll", "600/10m"),
+        ("comments", "10/10m"),
+        ("comments_per_poll", "60/h"),
+        ("logins", "10/15m"),
+        ("logins_per_user", "20/h"),
+        ("renders", "60/10m"),
+    )
+}

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from bitpoll.core import views as core_views
+from bitpoll.ratelimit import views as ratelimit_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -11,6 +12,8 @@ urlpatterns = [
     path("about/imprint/", core_views.site_page, {"page": "imprint"}, name="imprint"),
     path("about/privacy/", core_views.site_page, {"page": "privacy"}, name="privacy"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the admin's own URLs, which it shadows: the same login, throttled.
+    path("admin/login/", ratelimit_views.admin_login),
     path("admin/", admin.site.urls),
     path("", include("bitpoll.polls.urls")),
 ]

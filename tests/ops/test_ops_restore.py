@@ -73,6 +73,17 @@ def test_it_refuses_a_database_with_data(archive_path: Path) -> None:
     assert snapshot_rows() == before
 
 
+def test_it_counts_a_database_with_only_rate_limit_counters_as_empty(
+    archive_path: Path,
+) -> None:
+    from bitpoll.ratelimit.models import Counter
+
+    wipe()
+    Counter.objects.create(scope="renders", subject="0" * 32, bucket=0, expires=600)
+    assert "Restored 3 rows" in restore(archive_path)
+    assert Counter.objects.count() == 1  # limits reached before the restore still hold
+
+
 def test_it_replaces_everything_with_force_and_says_what(archive_path: Path) -> None:
     User.objects.create_user("charlie")
     from django.contrib.sessions.backends.db import SessionStore

@@ -40,6 +40,12 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
         BITPOLL_SECRET_KEY=secrets.token_urlsafe(48),
         BITPOLL_WORKERS="2",
         BITPOLL_LOG_LEVEL="warning",
+        # Every client here is 127.0.0.1: answers and comments are counted, at limits out
+        # of reach (tests/ratelimit checks the limits themselves).
+        BITPOLL_RATELIMIT_ANSWERS="1000000/1d",
+        BITPOLL_RATELIMIT_ANSWERS_PER_POLL="1000000/1d",
+        BITPOLL_RATELIMIT_COMMENTS="1000000/1d",
+        BITPOLL_RATELIMIT_COMMENTS_PER_POLL="1000000/1d",
     )
     bitpoll(["migrate", "-v0"], environment)
     return environment

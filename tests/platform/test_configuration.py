@@ -136,6 +136,9 @@ BAD = [
     ("BITPOLL_DATABASE_URL", "sqlite://", "sqlite:///file.sqlite3"),
     ("BITPOLL_EMAIL_URL", "mail.example.org", "smtp://host:25"),
     ("BITPOLL_BEHIND_PROXY", "sometimes", "true or false"),
+    ("BITPOLL_RATELIMIT_ENABLED", "sometimes", "true or false"),
+    ("BITPOLL_RATELIMIT_POLLS", "20 per hour", "COUNT/PERIOD such as 20/h"),
+    ("BITPOLL_RATELIMIT_COMMENTS", "0/10m", "COUNT/PERIOD such as 20/h"),
 ]
 
 

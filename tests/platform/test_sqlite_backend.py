@@ -262,3 +262,21 @@ def test_the_log_stays_small_under_steady_writes(
     # Without checkpoints that let it start over, the log would hold all 600 commits (2.4 MB
     # or more); with them, about what comes in between two.
     assert log_size < 300 * (4096 + 24)
+
+
+def test_write_lock_queues_one_autocommit_statement_on_the_lock_file(tmp_path: Path) -> None:
+    """A single write outside a transaction (a rate limit counter) takes the same flock()."""
+    path = tmp_path / "db.sqlite3"
+    db = wrapper(path)
+    try:
+        with db.write_lock():
+            assert not lock_is_free(path)
+            assert not db.in_atomic_block
+            with db.cursor() as cursor:
+                cursor.execute("CREATE TABLE t (x)")
+                cursor.execute("INSERT INTO t VALUES (1)")
+        assert lock_is_free(path)
+        # Committed by itself: another connection sees the row.
+        assert sqlite3.connect(path).execute("SELECT x FROM t").fetchall() == [(1,)]
+    finally:
+        db.close()

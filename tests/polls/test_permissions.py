@@ -185,6 +185,13 @@ CASES = [
         _nothing,
         ADMIN_REDIRECT,
     ),
+    Case(
+        "admin delete ticked comments",
+        "post",
+        _admin("comments/delete/"),
+        lambda w: {"comment": [_bob_comment(w)]},
+        ADMIN_REDIRECT,
+    ),
 ]
 
 

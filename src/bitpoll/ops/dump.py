@@ -6,7 +6,8 @@ What is dumped: every row of every concrete model of the installed apps, except
   which differ between databases;
 - sessions.Session: login state that expires anyway; restoring it would log people back in;
 - admin.LogEntry: a record of admin clicks that refers to objects by a text id and content type;
-  nothing in Bitpoll reads it back.
+  nothing in Bitpoll reads it back;
+- ratelimit.Counter: counts of recent requests that are meaningless an hour later.
 
 The dump is JSON Lines, one row per line: `{"fields":{...},"model":"app.model","pk":...}` with
 sorted keys, no insignificant whitespace and UTF-8 text. Models come in order of their label,
@@ -33,7 +34,7 @@ from django.utils.duration import duration_string
 
 # Models whose rows are never dumped (see the module docstring for why).
 DERIVED = frozenset({"contenttypes.contenttype", "auth.permission"})
-EPHEMERAL = frozenset({"sessions.session", "admin.logentry"})
+EPHEMERAL = frozenset({"sessions.session", "admin.logentry", "ratelimit.counter"})
 # Rows of these models are referred to by natural key, never by id.
 NATURAL_KEYS = {
     "contenttypes.contenttype": ("app_label", "model"),

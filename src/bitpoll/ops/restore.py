@@ -48,7 +48,8 @@ class RestoreResult:
 def database_contents(connection: BaseDatabaseWrapper) -> dict[str, int]:
     """Row counts of the tables a restore would fill or make stale; empty tables left out.
 
-    Content types and permissions do not count: `migrate` creates them in every new database.
+    Content types and permissions do not count: `migrate` creates them in every new database;
+    nor do rate limit counters, which a server writes before anything else exists.
     """
     tables = set(connection.introspection.table_names())
     counts: dict[str, int] = {}
@@ -57,7 +58,7 @@ def database_contents(connection: BaseDatabaseWrapper) -> dict[str, int]:
             table = model._meta.db_table
             if model._meta.label_lower in DERIVED or model._meta.proxy or table not in tables:
                 continue
-            if not model._meta.managed:
+            if not model._meta.managed or model._meta.label_lower == "ratelimit.counter":
                 continue
             cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
             count = cursor.fetchone()[0]

@@ -8,6 +8,7 @@ import io
 from collections.abc import Sequence
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +24,7 @@ from bitpoll.polls import access, page, services
 from bitpoll.polls.forms import (
     TIME_ZONES,
     AddOptionsForm,
+    BulkCommentDeleteForm,
     CopyForm,
     DeleteForm,
     PollEditForm,
@@ -31,6 +33,7 @@ from bitpoll.polls.forms import (
 )
 from bitpoll.polls.models import Option, Poll, Vote
 from bitpoll.polls.views import edit_entry_page
+from bitpoll.ratelimit import limits
 
 
 def _url(name: str, poll: Poll, token: str, *args: object) -> str:
@@ -41,6 +44,7 @@ def _url(name: str, poll: Poll, token: str, *args: object) -> str:
 @require_safe
 def dashboard(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     poll = access.get_poll_for_admin(slug, token)
+    limits.check(request, "renders")
     data = page.load(poll, None)
     ctx = page.context(data, None, admin=True)
     ctx.update(
@@ -237,9 +241,11 @@ def copy(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         form = CopyForm(request.POST)
         if form.is_valid():
             try:
-                new, new_token = services.copy_poll(
-                    poll, form.cleaned_data["title"], form.cleaned_data["days"]
-                )
+                with transaction.atomic():
+                    limits.check(request, "polls")
+                    new, new_token = services.copy_poll(
+                        poll, form.cleaned_data["title"], form.cleaned_data["days"]
+                    )
             except (OverflowError, ValueError):
                 form.add_error("days", _("That moves the options out of the supported range."))
             else:
@@ -273,6 +279,7 @@ def _csv_cell(value: str) -> str:
 @require_safe
 def export_csv(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     poll = access.get_poll_for_admin(slug, token)
+    limits.check(request, "renders")
     data = page.load(poll, None)
     labels = [c.label for c in data.choices]
     out = io.StringIO()
@@ -322,6 +329,7 @@ def export_ics(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     poll = access.get_poll_for_admin(slug, token)
     if poll.kind == Poll.Kind.TEXT:
         raise Http404
+    limits.check(request, "renders")
     stamp = timezone.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     host = request.get_host().split(":")[0]
     lines = [
@@ -381,4 +389,18 @@ def comment_delete(request: HttpRequest, slug: str, token: str, comment_id: int)
     comment = get_object_or_404(poll.comments, pk=comment_id)
     services.delete_comment(comment)
     messages.success(request, _("The comment is deleted."))
+    return redirect(f"{poll.admin_url(token)}#comments")
+
+
+@require_POST
+def comments_delete(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """Delete the comments ticked on the admin page, all at once (after a spam wave)."""
+    poll = access.get_poll_for_admin(slug, token)
+    form = BulkCommentDeleteForm(request.POST)
+    if form.is_valid():
+        count = services.delete_comments(poll, form.cleaned_data["comment"])
+        text = ngettext("%(count)d comment deleted.", "%(count)d comments deleted.", count)
+        messages.success(request, text % {"count": count})
+    else:
+        messages.error(request, _("Tick the comments to delete first."))
     return redirect(f"{poll.admin_url(token)}#comments")

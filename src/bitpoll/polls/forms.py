@@ -422,10 +422,20 @@ class AnswerForm(forms.Form):
         ]
 
 
+# A name form-filling robots cannot resist; people never see the field (see _comments.html).
+HONEYPOT_FIELD = "website"
+
+
 class CommentForm(forms.Form):
     author = forms.CharField(label=_("Your name"), max_length=80)
     text = forms.CharField(
         label=_("Comment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
     def clean_author(self) -> str:
@@ -433,6 +443,24 @@ class CommentForm(forms.Form):
 
     def clean_text(self) -> str:
         return _text(self.cleaned_data["text"].strip())
+
+    def is_spam(self) -> bool:
+        """Whether the honeypot field, hidden from people and screen readers, was filled in."""
+        return bool(self.cleaned_data.get(HONEYPOT_FIELD))
+
+
+class IdListField(forms.MultipleChoiceField):
+    """Database ids ticked in a list; which ones exist is for the caller's query to say."""
+
+    def valid_value(self, value: str) -> bool:
+        return value.isascii() and value.isdigit() and len(value) <= 18
+
+    def clean(self, value: Any) -> list[int]:
+        return [int(v) for v in super().clean(value)]
+
+
+class BulkCommentDeleteForm(forms.Form):
+    comment = IdListField(label=_("Comments"))
 
 
 class AddOptionsForm(forms.Form):

@@ -6,7 +6,7 @@ Views call these functions; forms only validate. The functions take already-vali
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -172,8 +172,19 @@ def set_scale(poll: Poll, keep: Mapping[int, ChoiceData], add: Sequence[ChoiceDa
 
 
 @transaction.atomic
-def add_entry(poll: Poll, name: str, answers: Mapping[int, Answer]) -> tuple[Entry, str]:
-    """Store a participant's answers (option id -> answer); return the entry and its secret."""
+def add_entry(
+    poll: Poll,
+    name: str,
+    answers: Mapping[int, Answer],
+    admit: Callable[[], None] | None = None,
+) -> tuple[Entry, str]:
+    """Store a participant's answers (option id -> answer); return the entry and its secret.
+
+    `admit`, if given, runs first in the same transaction and may raise to refuse the answer
+    (the rate limit: counted under the write lock the answer takes anyway).
+    """
+    if admit is not None:
+        admit()
     raw, hashed = tokens.new_token()
     # In SQL written once (see sql.py): answers come in bursts, and the ORM's query
     # compilation was most of their cost.
@@ -235,6 +246,15 @@ def delete_comment(comment: Comment) -> None:
     poll = comment.poll
     comment.delete()
     poll.touch()
+
+
+@transaction.atomic
+def delete_comments(poll: Poll, comment_ids: Iterable[int]) -> int:
+    """Delete these comments of the poll (ids of other polls are ignored); return how many."""
+    deleted, _ = poll.comments.filter(pk__in=list(comment_ids)).delete()
+    if deleted:
+        poll.touch()
+    return deleted
 
 
 def delete_poll(poll: Poll) -> None:

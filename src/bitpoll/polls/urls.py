@@ -65,6 +65,7 @@ urlpatterns = [
     path(
         _admin + "entry/<id:entry_id>/delete/", admin_views.entry_delete, name="admin_entry_delete"
     ),
+    path(_admin + "comments/delete/", admin_views.comments_delete, name="admin_comments_delete"),
     path(
         _admin + "comment/<id:comment_id>/delete/",
         admin_views.comment_delete,

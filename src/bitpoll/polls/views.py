@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from bitpoll.polls import access, page, pagecache, services, sql, tokens
 from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
 from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
+from bitpoll.ratelimit import limits
 
 MAX_ANSWERS_PER_POLL = 5000
 
@@ -25,16 +27,19 @@ def create(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                poll, token = services.create_poll(
-                    title=data["title"],
-                    description=data["description"],
-                    kind=data["kind"],
-                    time_zone=data["time_zone"],
-                    options=data["parsed_options"],
-                    scale=YES_NO_SCALE if data["scale"] == "yesno" else DEFAULT_SCALE,
-                    slug=data["slug"],
-                    **data["settings"],
-                )
+                # Counted in the same transaction: a poll that is not created does not count.
+                with transaction.atomic():
+                    limits.check(request, "polls")
+                    poll, token = services.create_poll(
+                        title=data["title"],
+                        description=data["description"],
+                        kind=data["kind"],
+                        time_zone=data["time_zone"],
+                        options=data["parsed_options"],
+                        scale=YES_NO_SCALE if data["scale"] == "yesno" else DEFAULT_SCALE,
+                        slug=data["slug"],
+                        **data["settings"],
+                    )
             except services.SlugTaken:
                 form.add_error("slug", _("This link name is taken. Pick another."))
             else:
@@ -78,6 +83,8 @@ def _render_poll(
     post: object = None,
 ) -> HttpResponse:
     """The poll page; with `post`, its answer form is shown filled in from it, with errors."""
+    # A full render costs as much as the poll is big, so each one counts against the client.
+    limits.check(request, "renders")
     viewer = access.viewer(request)
     data = page.load(poll, viewer)
     ctx = page.context(data, viewer, admin=False)
@@ -109,6 +116,7 @@ def poll_page(request: HttpRequest, slug: str) -> HttpResponseBase:
 def results_list(request: HttpRequest, slug: str) -> HttpResponse:
     """The results as text, option by option: for screen readers and small screens."""
     poll = access.get_poll(slug)
+    limits.check(request, "renders")
     viewer = access.viewer(request)
     data = page.load(poll, viewer)
     ctx = page.context(data, viewer, admin=False)
@@ -155,7 +163,14 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         # Shown with the whole page (and the whole poll); the errors are found again there.
         return _render_poll(request, access.get_poll(slug), post=request.POST, status=400)
-    entry, token = services.add_entry(poll, form.cleaned_data["name"], form.cleaned_data["answers"])
+    # Counted in the transaction that stores the answer, under the same write lock; an answer
+    # refused by a limit is not stored (and not counted again).
+    entry, token = services.add_entry(
+        poll,
+        form.cleaned_data["name"],
+        form.cleaned_data["answers"],
+        admit=lambda: limits.check(request, "answers", poll=poll.pk),
+    )
     messages.success(
         request,
         _("Thank you, your answer is saved. Bookmark your edit link below to change it later."),
@@ -177,6 +192,10 @@ def edit_entry_page(
     admin: bool,
 ) -> HttpResponse:
     """The edit form for one answer, shared by the edit link and the admin link."""
+    if request.method == "POST" and not admin:
+        limits.check(request, "answers", poll=poll.pk)
+    else:
+        limits.check(request, "renders")
     data = page.load(poll, None)
     form = _answer_form(poll, data, request.POST if request.method == "POST" else None, entry)
     if request.method == "POST":
@@ -255,7 +274,12 @@ def comment_add(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, _("This poll no longer takes comments."))
         return redirect(poll)
     form = CommentForm(request.POST)
+    if form.is_valid() and form.is_spam():
+        # Only robots fill in the hidden field; they are told what a person would be told.
+        messages.success(request, _("Your comment is posted."))
+        return redirect(f"{poll.get_absolute_url()}#comments")
     if not form.is_valid():
+        limits.check(request, "renders")
         viewer = access.viewer(request)
         data = page.load(poll, viewer)
         ctx = page.context(data, viewer, admin=False)
@@ -274,9 +298,11 @@ def comment_add(request: HttpRequest, slug: str) -> HttpResponse:
         token_hash = tokens.hash_token(viewer.comment_token)
     else:
         new_token, token_hash = tokens.new_token()
-    services.add_comment(
-        poll, form.cleaned_data["author"], form.cleaned_data["text"], own, token_hash
-    )
+    with transaction.atomic():
+        limits.check(request, "comments", poll=poll.pk)
+        services.add_comment(
+            poll, form.cleaned_data["author"], form.cleaned_data["text"], own, token_hash
+        )
     messages.success(request, _("Your comment is posted."))
     response: HttpResponseRedirect = redirect(f"{poll.get_absolute_url()}#comments")
     if new_token:

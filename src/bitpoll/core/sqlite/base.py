@@ -26,6 +26,8 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -145,6 +147,31 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except BaseException:
             self._release_write_lock()
             raise
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Queue for the write lock around one statement run in autocommit mode.
+
+        For a single small write (a rate limit counter) this is a transaction without the
+        round trips of BEGIN and COMMIT. Inside a transaction the lock is already held.
+        """
+        self.ensure_connection()  # which reads the transaction mode from the settings
+        if (
+            self.in_atomic_block
+            or self._write_lock is not None
+            or getattr(self, "transaction_mode", None) != "IMMEDIATE"
+            or self.is_in_memory_db()
+        ):
+            yield
+            return
+        lock = _WriteLock(str(self.settings_dict["NAME"]))
+        lock.acquire()
+        self._write_lock = lock
+        try:
+            yield
+            self._checkpoint_now_and_then()
+        finally:
+            self._release_write_lock()
 
     def _release_write_lock(self) -> None:
         lock, self._write_lock = self._write_lock, None
