@@ -14,7 +14,7 @@ let
     django_5
     gunicorn
     whitenoise
-    markdown
+    markdown-it-py
     nh3
     tzdata
   ];
