@@ -298,3 +298,21 @@ def env_email(name: str) -> Email:
         use_tls=tls,
         use_ssl=ssl,
     )
+
+
+_SIZE_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2}
+
+
+def env_size(name: str, default: int, minimum: int, maximum: int) -> int:
+    """A size in bytes: a whole number, optionally followed by k/KiB or m/MiB (powers of 1024)."""
+    value = _raw(name)
+    if value is None:
+        return default
+    match = re.fullmatch(r"([0-9]{1,12})\s*([A-Za-z]*)", value)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _SIZE_UNITS:
+        raise bad(name, value, "a size in bytes such as 1048576, 512KiB or 1MiB")
+    size = int(match.group(1)) * _SIZE_UNITS[unit]
+    if not minimum <= size <= maximum:
+        raise bad(name, value, f"a size from {minimum} to {maximum} bytes")
+    return size
