@@ -73,9 +73,7 @@ def _post_forms_urlencoded() -> None:
 
     def post(self: Client, path: str, data: object = None, content_type: str = urlencoded, **kw):  # type: ignore[no-untyped-def]
         if content_type == urlencoded and isinstance(data, Mapping):
-            data = urlencode(
-                [(k, v) for k, v in data.items() if v is not None], doseq=True
-            )
+            data = urlencode([(k, v) for k, v in data.items() if v is not None], doseq=True)
         return original(self, path, data, content_type=content_type, **kw)
 
     Client.post = post  # type: ignore[method-assign]

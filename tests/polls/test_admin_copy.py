@@ -63,7 +63,9 @@ def test_it_refuses_a_copy_into_a_daylight_saving_gap(db: None, lines: str, time
         {"title": "Gap", "kind": "datetime", "time_zone": "Europe/Berlin", "options": time,
          "scale": "default", "results_visibility": "always"},
     )  # fmt: skip
-    assert created.status_code == 400 and "does not exist in Europe/Berlin" in created.content.decode()
+    assert (
+        created.status_code == 400 and "does not exist in Europe/Berlin" in created.content.decode()
+    )
 
 
 def test_it_refuses_a_copy_whose_deadline_falls_into_a_gap(db: None) -> None:

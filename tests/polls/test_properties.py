@@ -320,7 +320,9 @@ def test_it_rejects_overlong_fields_with_a_form_error(db: None, field: str) -> N
     assert b"Ensure this value has at most" in response.content
 
 
-@pytest.mark.parametrize("zone", ["Europe", "posix", "zone1970.tab", "../etc/passwd", "Europe/Berlin/"])
+@pytest.mark.parametrize(
+    "zone", ["Europe", "posix", "zone1970.tab", "../etc/passwd", "Europe/Berlin/"]
+)
 def test_an_odd_time_zone_is_a_form_error(world: World, zone: str) -> None:
     """Directories and files of the zone database are refused like any unknown name."""
     data = {"title": "t", "kind": "datetime", "time_zone": zone, "options": "2030-01-01 10:00",
