@@ -15,7 +15,16 @@ from django.db.models import Max
 from django.utils import timezone
 
 from bitpoll.polls import sql, tokens
-from bitpoll.polls.models import DEFAULT_SCALE, Choice, Comment, Entry, Option, Poll, Vote
+from bitpoll.polls.models import (
+    DEFAULT_SCALE,
+    Choice,
+    Comment,
+    Entry,
+    Option,
+    Poll,
+    Vote,
+    render_markdown,
+)
 from bitpoll.polls.options import ParsedOption, shift
 
 ScaleRow = tuple[object, str, str, Decimal]
@@ -235,6 +244,22 @@ def delete_comment(comment: Comment) -> None:
     poll = comment.poll
     comment.delete()
     poll.touch()
+
+
+def rerender_descriptions(using: str = "default") -> int:
+    """Render every poll's description_html again from its Markdown; return how many changed.
+
+    The stored HTML is output unescaped, so HTML that did not come from render_markdown (an
+    edited backup archive, a row written by hand) must never reach a page: restore calls this.
+    """
+    changed = []
+    for poll in Poll.objects.using(using).only("pk", "description", "description_html"):
+        html = render_markdown(poll.description)
+        if html != poll.description_html:
+            poll.description_html = html
+            changed.append(poll)
+    Poll.objects.using(using).bulk_update(changed, ["description_html"], batch_size=200)
+    return len(changed)
 
 
 def delete_poll(poll: Poll) -> None:
