@@ -15,7 +15,9 @@ Data model (backup/restore and the benchmark rely on it):
 - Option: one thing to answer on. Date polls use `date` (a DateField, so it never shifts);
   datetime polls use `start` and optional `end` (aware, stored in UTC); text polls use `text`
   and an optional `group` heading. `is_deleted` hides an option without losing its votes.
-- Entry: one participant's answer set: `name` (blank when anonymous) and `edit_token_hash`.
+- Entry: one participant's answer set: `name` (blank when anonymous) and `edit_token_hash`;
+  `name_key` is the normalised name (see names.py) in polls with one answer per name, unique
+  per poll, and empty otherwise.
 - Vote: the Choice an Entry gave to an Option, with an optional comment; one per (entry, option).
 - Comment: a remark on the poll, optionally tied to an Entry; deletable by whoever holds the
   secret whose hash is `edit_token_hash` (the entry's secret when tied to it) or by the admin.
@@ -394,6 +396,9 @@ class Entry(models.Model):
     # Indexed by polls_entry_poll_created below, whose first column it is.
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="entries", db_index=False)
     name = models.CharField(_("name"), max_length=80, blank=True)
+    # names.name_key(name) in polls with one answer per name, else empty: the constraint below
+    # then lets only one answer per poll hold each key, however many requests race.
+    name_key = models.CharField(max_length=255, blank=True, default="", editable=False)
     edit_token_hash = models.CharField(max_length=64, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, editable=False)
@@ -403,6 +408,13 @@ class Entry(models.Model):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         indexes = [models.Index(fields=["poll", "created"], name="polls_entry_poll_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["poll", "name_key"],
+                condition=~Q(name_key=""),
+                name="polls_entry_one_answer_per_name",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name or str(_("Anonymous"))

@@ -25,6 +25,7 @@ from bitpoll.polls.models import (
     Vote,
     render_markdown,
 )
+from bitpoll.polls.names import name_key
 from bitpoll.polls.options import ParsedOption, shift
 
 ScaleRow = tuple[object, str, str, Decimal]
@@ -46,6 +47,36 @@ class Answer:
 
 class SlugTaken(Exception):
     """The custom link name was taken between validation and saving."""
+
+
+class NameTaken(Exception):
+    """In a poll with one answer per name, another answer holds this name (see names.py)."""
+
+
+def _name_key(poll: Poll, name: str) -> str:
+    return name_key(name) if poll.one_answer_per_name else ""
+
+
+def _name_taken(poll: Poll, key: str, entry_id: int | None = None) -> bool:
+    """Whether the error just raised was the one-answer-per-name constraint."""
+    return bool(key) and poll.entries.filter(name_key=key).exclude(pk=entry_id).exists()
+
+
+def sync_name_keys(poll: Poll) -> None:
+    """Fill or clear the poll's name keys after its one-answer-per-name setting changed.
+
+    Answers given before the setting was turned on may share a name; the oldest one holds the
+    key and the others stay as they are (their key empty), so that nothing is lost.
+    """
+    entries = list(poll.entries.order_by("created", "pk"))
+    seen: set[str] = set()
+    for entry in entries:
+        key = _name_key(poll, entry.name)
+        entry.name_key = "" if key in seen else key
+        seen.add(key)
+    # Clear first so that moving a key from one answer to another never collides midway.
+    poll.entries.exclude(name_key="").update(name_key="")
+    Entry.objects.bulk_update([e for e in entries if e.name_key], ["name_key"], batch_size=500)
 
 
 def _option_from(poll: Poll, parsed: ParsedOption, order: int) -> Option:
@@ -98,9 +129,12 @@ def create_poll(
 
 @transaction.atomic
 def update_poll(poll: Poll, fields: Mapping[str, object]) -> None:
+    was_one_per_name = poll.one_answer_per_name
     for name, value in fields.items():
         setattr(poll, name, value)
     poll.save()
+    if poll.one_answer_per_name != was_one_per_name:
+        sync_name_keys(poll)
     poll.touch()
 
 
@@ -180,28 +214,63 @@ def set_scale(poll: Poll, keep: Mapping[int, ChoiceData], add: Sequence[ChoiceDa
     poll.touch()
 
 
-@transaction.atomic
 def add_entry(poll: Poll, name: str, answers: Mapping[int, Answer]) -> tuple[Entry, str]:
-    """Store a participant's answers (option id -> answer); return the entry and its secret."""
+    """Store a participant's answers (option id -> answer); return the entry and its secret.
+
+    Raises NameTaken when the poll takes one answer per name and the name is taken: decided
+    by the database's unique constraint inside the write, so parallel requests store one.
+    """
     raw, hashed = tokens.new_token()
+    key = _name_key(poll, name)
     # In SQL written once (see sql.py): answers come in bursts, and the ORM's query
     # compilation was most of their cost.
     now = timezone.now()
-    entry_id = sql.insert_entry(poll.pk, name, hashed, now)
-    sql.insert_votes(entry_id, ((oid, a.choice_id, a.comment) for oid, a in answers.items()))
-    poll.touch()
+    try:
+        with transaction.atomic():
+            entry_id = sql.insert_entry(poll.pk, name, key, hashed, now)
+            sql.insert_votes(
+                entry_id, ((oid, a.choice_id, a.comment) for oid, a in answers.items())
+            )
+            poll.touch()
+    except IntegrityError:
+        if _name_taken(poll, key):
+            raise NameTaken(name) from None
+        raise
     entry = Entry(
-        pk=entry_id, poll_id=poll.pk, name=name, edit_token_hash=hashed, created=now, updated=now
+        pk=entry_id,
+        poll_id=poll.pk,
+        name=name,
+        name_key=key,
+        edit_token_hash=hashed,
+        created=now,
+        updated=now,
     )
     return entry, raw
 
 
-@transaction.atomic
 def update_entry(entry: Entry, name: str, answers: Mapping[int, Answer]) -> None:
-    """Replace the answers on the given (visible) options; votes on removed options stay."""
+    """Replace the answers on the given (visible) options; votes on removed options stay.
+
+    Raises NameTaken as add_entry does when the new name belongs to another answer.
+    """
+    old = (entry.name, entry.name_key)
     entry.name = name
+    if name != old[0]:
+        entry.name_key = _name_key(entry.poll, name)
+    try:
+        with transaction.atomic():
+            _update_entry(entry, answers)
+    except IntegrityError:
+        taken = _name_taken(entry.poll, entry.name_key, entry.pk)
+        entry.name, entry.name_key = old
+        if taken:
+            raise NameTaken(name) from None
+        raise
+
+
+def _update_entry(entry: Entry, answers: Mapping[int, Answer]) -> None:
     entry.updated = timezone.now()
-    entry.save(update_fields=["name", "updated"])
+    entry.save(update_fields=["name", "name_key", "updated"])
     visible = list(entry.poll.options.filter(is_deleted=False).values_list("pk", flat=True))
     entry.votes.filter(option_id__in=visible).exclude(option_id__in=list(answers)).delete()
     current = {v.option_id: v for v in entry.votes.filter(option_id__in=list(answers))}

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from bitpoll.polls import access, page, pagecache, services, sql, tokens
 from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
 from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
+from bitpoll.polls.names import name_key
 
 MAX_ANSWERS_PER_POLL = 5000
 
@@ -54,11 +55,12 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 def _answer_form(
-    poll: Poll, data: page.PageData, post: object = None, entry: Entry | None = None
+    poll: Poll,
+    data: page.PageData,
+    post: object = None,
+    entry: Entry | None = None,
+    taken: frozenset[str] = frozenset(),
 ) -> AnswerForm:
-    taken = {
-        e.name.casefold() for e in data.entries if e.name and (entry is None or e.pk != entry.pk)
-    }
     return AnswerForm(
         post,  # type: ignore[arg-type]
         poll=poll,
@@ -76,12 +78,13 @@ def _render_poll(
     status: int = 200,
     extra: dict[str, object] | None = None,
     post: object = None,
+    taken: frozenset[str] = frozenset(),
 ) -> HttpResponse:
     """The poll page; with `post`, its answer form is shown filled in from it, with errors."""
     viewer = access.viewer(request)
     data = page.load(poll, viewer)
     ctx = page.context(data, viewer, admin=False)
-    ctx["form"] = _answer_form(poll, data, post) if poll.is_open else None
+    ctx["form"] = _answer_form(poll, data, post, taken=taken) if poll.is_open else None
     ctx["comment_form"] = CommentForm(
         initial={"author": data.own_entry.name if data.own_entry else ""}
     )
@@ -139,23 +142,19 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     if poll.version > MAX_ANSWERS_PER_POLL and sql.count_entries(poll.pk) >= MAX_ANSWERS_PER_POLL:
         messages.error(request, _("This poll has reached the maximum number of answers."))
         return redirect(poll)
-    taken = (
-        {n.casefold() for n in poll.entries.exclude(name="").values_list("name", flat=True)}
-        if poll.one_answer_per_name
-        else set()
-    )
     option_ids, choice_ids = sql.answer_sheet(poll.pk)
-    form = AnswerForm(
-        request.POST,
-        poll=poll,
-        option_ids=option_ids,
-        choice_ids=choice_ids,
-        taken_names=taken,
-    )
+    form = AnswerForm(request.POST, poll=poll, option_ids=option_ids, choice_ids=choice_ids)
     if not form.is_valid():
         # Shown with the whole page (and the whole poll); the errors are found again there.
         return _render_poll(request, access.get_poll(slug), post=request.POST, status=400)
-    entry, token = services.add_entry(poll, form.cleaned_data["name"], form.cleaned_data["answers"])
+    name = form.cleaned_data["name"]
+    try:
+        entry, token = services.add_entry(poll, name, form.cleaned_data["answers"])
+    except services.NameTaken:
+        taken = frozenset({name_key(name)})
+        return _render_poll(
+            request, access.get_poll(slug), post=request.POST, status=400, taken=taken
+        )
     messages.success(
         request,
         _("Thank you, your answer is saved. Bookmark your edit link below to change it later."),
@@ -184,9 +183,16 @@ def edit_entry_page(
             _closed_message(request, poll)
             return redirect(poll)
         if form.is_valid():
-            services.update_entry(entry, form.cleaned_data["name"], form.cleaned_data["answers"])
-            messages.success(request, _("The answer is updated."))
-            return redirect(done_url)
+            name = form.cleaned_data["name"]
+            try:
+                services.update_entry(entry, name, form.cleaned_data["answers"])
+            except services.NameTaken:
+                taken = frozenset({name_key(name)})
+                form = _answer_form(poll, data, request.POST, entry, taken=taken)
+                form.is_valid()
+            else:
+                messages.success(request, _("The answer is updated."))
+                return redirect(done_url)
         status = 400
     else:
         votes = {v.option_id: v for v in entry.votes.all()}
