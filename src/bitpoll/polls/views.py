@@ -174,6 +174,7 @@ def edit_entry_page(
     delete_action: str,
     done_url: str,
     admin: bool,
+    extra: dict[str, object] | None = None,
 ) -> HttpResponse:
     """The edit form for one answer, shared by the edit link and the admin link."""
     data = page.load(poll, None)
@@ -206,6 +207,7 @@ def edit_entry_page(
     ctx = {
         "poll": poll,
         "entry": entry,
+        **(extra or {}),
         "form": form,
         "choices": data.choices,
         "action": action,
@@ -223,7 +225,11 @@ def entry(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpRes
     poll = access.get_poll(slug)
     entry = access.get_entry_for_holder(poll, entry_id, token)
     here = reverse("polls:entry", args=[slug, entry.pk, token])
-    response = edit_entry_page(
+    viewer = access.viewer(request)
+    # Opening a link changes nothing about who this browser is: a link can be sent by
+    # someone else, who could then delete what the visitor comments. The page offers to
+    # adopt the answer (entry_adopt), a POST.
+    return edit_entry_page(
         request,
         poll,
         entry,
@@ -231,8 +237,23 @@ def entry(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpRes
         delete_action=reverse("polls:entry_delete", args=[slug, entry.pk, token]),
         done_url=poll.get_absolute_url(),
         admin=False,
+        extra={
+            "owned": viewer.owns_entry(entry),
+            "has_other_answer": viewer.entry_id is not None and viewer.entry_id != entry.pk,
+            "adopt_action": reverse("polls:entry_adopt", args=[slug, entry.pk, token]),
+        },
     )
-    # Opening the edit link makes this browser the answer's owner (edit, comments).
+
+
+@require_POST
+def entry_adopt(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpResponse:
+    """Make this browser the answer's owner (its answer on the poll page, its comments)."""
+    poll = access.get_poll(slug)
+    entry = access.get_entry_for_holder(poll, entry_id, token)
+    messages.success(
+        request, _("This browser now remembers the answer of %(name)s.") % {"name": entry}
+    )
+    response = HttpResponseRedirect(f"{poll.get_absolute_url()}#you")
     access.remember_entry(response, poll, entry, token)
     return response
 
