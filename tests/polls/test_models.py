@@ -111,3 +111,16 @@ def test_it_renders_the_description_only_when_it_changes() -> None:
     poll.description = "*new*"
     poll.save()
     assert Poll.objects.get(pk=poll.pk).description_html.strip() == "<p><em>new</em></p>"
+
+
+def test_random_slugs_carry_at_least_72_bits() -> None:
+    import math
+
+    assert tokens.SLUG_LENGTH * math.log2(len(set(tokens.SLUG_ALPHABET))) >= 72
+    for _ in range(50):
+        slug = tokens.random_slug()
+        assert len(slug) == tokens.SLUG_LENGTH and set(slug) <= set(tokens.SLUG_ALPHABET)
+        validate_slug(slug)
+    # Every character of the alphabet turns up: nothing folds two characters into one.
+    seen = set("".join(tokens.random_slug() for _ in range(400)))
+    assert seen == set(tokens.SLUG_ALPHABET)

@@ -7,6 +7,7 @@ only hashes and are never shown.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -66,7 +67,19 @@ class CommentAdmin(admin.ModelAdmin):
     exclude = ["edit_token_hash"]
     raw_id_fields = ["poll", "entry"]
 
+    # Every change to a comment changes its poll's page: bump the version (cached pages).
+    def save_model(self, request: HttpRequest, obj: Comment, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+        obj.poll.touch()
+
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:
         poll = obj.poll
         super().delete_model(request, obj)
         poll.touch()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        polls = list(Poll.objects.filter(comments__in=queryset).distinct())
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            for poll in polls:
+                poll.touch()

@@ -12,7 +12,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from bitpoll.polls.models import Choice, Option, Poll, validate_slug, validate_time_zone
+from bitpoll.polls.models import (
+    Choice,
+    DeletedSlug,
+    Option,
+    Poll,
+    validate_slug,
+    validate_time_zone,
+)
 from bitpoll.polls.names import name_key
 from bitpoll.polls.options import MAX_OPTIONS, ParsedOption, local_to_utc, parse_lines
 from bitpoll.polls.services import Answer, ChoiceData
@@ -148,7 +155,7 @@ class PollCreateForm(SettingsFields):
         value = self.cleaned_data["slug"].strip()
         if value:
             validate_slug(value)
-            if Poll.objects.filter(slug=value).exists():
+            if Poll.objects.filter(slug=value).exists() or DeletedSlug.blocks(value):
                 raise ValidationError(_("This link name is taken. Pick another."))
         return value
 

@@ -37,6 +37,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -424,7 +426,9 @@ class Vote(models.Model):
     # Indexed by the unique (entry, option) constraint below, whose first column it is.
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="votes", db_index=False)
     option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="votes")
-    choice = models.ForeignKey(Choice, on_delete=models.PROTECT, related_name="votes")
+    # RESTRICT, not PROTECT: a used choice cannot be deleted alone, but deleting its poll
+    # (which deletes the votes too, through their entries) is allowed, in the Django admin too.
+    choice = models.ForeignKey(Choice, on_delete=models.RESTRICT, related_name="votes")
     comment = models.CharField(_("comment"), max_length=200, blank=True)
 
     class Meta:
@@ -455,3 +459,42 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author}: {self.text[:40]}"
+
+
+class DeletedSlug(models.Model):
+    """The link name of a deleted poll, kept for TOMBSTONE_DAYS so that nobody can take it over.
+
+    Old links keep circulating in mails and calendars after a poll is deleted; whoever
+    registered the same name at once would receive the answers meant for the old poll.
+    """
+
+    TOMBSTONE_DAYS = 180
+
+    slug = models.CharField(max_length=80, unique=True)
+    deleted = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deleted link name")
+        verbose_name_plural = _("deleted link names")
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @classmethod
+    def blocks(cls, slug: str, now: dt.datetime | None = None) -> bool:
+        """Whether `slug` belonged to a poll deleted less than TOMBSTONE_DAYS ago."""
+        since = (now or timezone.now()) - dt.timedelta(days=cls.TOMBSTONE_DAYS)
+        return cls.objects.filter(slug=slug, deleted__gt=since).exists()
+
+    @classmethod
+    def record(cls, slug: str, now: dt.datetime | None = None) -> None:
+        """Keep `slug` out of use; forget the names whose period is over."""
+        now = now or timezone.now()
+        cls.objects.filter(deleted__lte=now - dt.timedelta(days=cls.TOMBSTONE_DAYS)).delete()
+        cls.objects.update_or_create(slug=slug, defaults={"deleted": now})
+
+
+@receiver(post_delete, sender=Poll)
+def _poll_deleted(sender: type[Poll], instance: Poll, **kwargs: Any) -> None:
+    # A signal, so that every way of deleting (admin link, Django admin, shell) leaves one.
+    DeletedSlug.record(instance.slug)

@@ -19,6 +19,7 @@ from bitpoll.polls.models import (
     DEFAULT_SCALE,
     Choice,
     Comment,
+    DeletedSlug,
     Entry,
     Option,
     Poll,
@@ -105,6 +106,8 @@ def create_poll(
 ) -> tuple[Poll, str]:
     """Create a poll with its options and scale; return it and the raw admin secret."""
     raw, hashed = tokens.new_token()
+    if slug and DeletedSlug.blocks(slug):
+        raise SlugTaken(slug)
     poll = Poll(
         slug=slug or tokens.random_slug(),
         title=title,
@@ -191,7 +194,7 @@ def rename_option(option: Option, parsed: ParsedOption) -> None:
 def set_scale(poll: Poll, keep: Mapping[int, ChoiceData], add: Sequence[ChoiceData]) -> None:
     """Replace the scale: update the choices in `keep` (by id), delete the others, add `add`.
 
-    Callers make sure no deleted choice has votes (Vote.choice is PROTECTed).
+    Callers make sure no deleted choice has votes (Vote.choice is RESTRICTed).
     """
     order = 0
     for choice in poll.choices.all():
@@ -332,9 +335,8 @@ def rerender_descriptions(using: str = "default") -> int:
 
 
 def delete_poll(poll: Poll) -> None:
-    # Votes protect their choices, so remove the answers before the poll cascades.
+    """Delete the poll with everything in it; its link name stays blocked (DeletedSlug)."""
     with transaction.atomic():
-        Vote.objects.filter(entry__poll=poll).delete()
         poll.delete()
 
 
