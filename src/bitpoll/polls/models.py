@@ -29,6 +29,7 @@ import datetime as dt
 import functools
 import re
 import zoneinfo
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
@@ -160,6 +161,8 @@ class Poll(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, editable=False)
+    # The description that description_html was rendered from (see save()).
+    _rendered_description: str | None
 
     class Meta:
         verbose_name = _("poll")
@@ -191,8 +194,10 @@ class Poll(models.Model):
         return reverse("polls:poll", args=[self.slug])
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Poll:
-        poll = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Poll:
+        poll = super().from_db(db, field_names, values, **kwargs)
         # The text description_html was rendered from (None when the description is deferred).
         poll._rendered_description = poll.__dict__.get("description")
         return poll

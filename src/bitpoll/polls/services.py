@@ -60,7 +60,12 @@ def _name_key(poll: Poll, name: str) -> str:
 
 def _name_taken(poll: Poll, key: str, entry_id: int | None = None) -> bool:
     """Whether the error just raised was the one-answer-per-name constraint."""
-    return bool(key) and poll.entries.filter(name_key=key).exclude(pk=entry_id).exists()
+    if not key:
+        return False
+    others = poll.entries.filter(name_key=key)
+    if entry_id is not None:
+        others = others.exclude(pk=entry_id)
+    return others.exists()
 
 
 def sync_name_keys(poll: Poll) -> None:
