@@ -99,3 +99,25 @@ def test_deleting_comments_in_bulk_bumps_the_poll_version(world: World, operator
     )
     assert not world.poll.comments.exists()
     assert _version(world) > before
+
+
+def test_turning_on_one_answer_per_name_keys_the_answers(world: World, operator: Client) -> None:
+    from bitpoll.polls.models import Entry
+
+    url = f"/admin/polls/poll/{world.poll.pk}/change/"
+    form = operator.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and not isinstance(v, bool)}
+    data.update(
+        {
+            "one_answer_per_name": "on",
+            "require_name": "on",
+            "allow_comments": "on",
+            "deadline_0": "",
+            "deadline_1": "",
+        }
+    )
+    for prefix in ("choices", "options"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    response = operator.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert set(Entry.objects.values_list("name_key", flat=True)) == {"bob", "carol"}

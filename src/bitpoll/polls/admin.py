@@ -12,6 +12,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from bitpoll.polls import services
 from bitpoll.polls.models import Choice, Comment, Option, Poll
 
 
@@ -46,6 +47,8 @@ class PollAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Poll, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+        if change and "one_answer_per_name" in form.changed_data:  # type: ignore[attr-defined]
+            services.sync_name_keys(obj)
         obj.touch()
 
     def save_related(
