@@ -121,3 +121,16 @@ def test_turning_on_one_answer_per_name_keys_the_answers(world: World, operator:
     response = operator.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert set(Entry.objects.values_list("name_key", flat=True)) == {"bob", "carol"}
+
+
+def test_an_operator_can_free_a_deleted_link_name(operator: Client) -> None:
+    from bitpoll.polls.models import DeletedSlug
+
+    from .conftest import make_poll
+
+    poll, _ = make_poll(slug="team-lunch")
+    poll.delete()
+    tombstone = DeletedSlug.objects.get(slug="team-lunch")
+    assert operator.get("/admin/polls/deletedslug/").status_code == 200
+    operator.post(f"/admin/polls/deletedslug/{tombstone.pk}/delete/", {"post": "yes"})
+    assert not DeletedSlug.blocks("team-lunch")

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from bitpoll.polls import services
-from bitpoll.polls.models import Choice, Comment, Option, Poll
+from bitpoll.polls.models import Choice, Comment, DeletedSlug, Option, Poll
 
 
 class ChoiceInline(admin.TabularInline):
@@ -86,3 +86,15 @@ class CommentAdmin(admin.ModelAdmin):
             super().delete_queryset(request, queryset)
             for poll in polls:
                 poll.touch()
+
+
+@admin.register(DeletedSlug)
+class DeletedSlugAdmin(admin.ModelAdmin):
+    """Link names of deleted polls, blocked for a while; deleting one frees it early."""
+
+    list_display = ["slug", "deleted"]
+    search_fields = ["slug"]
+    readonly_fields = ["slug", "deleted"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
