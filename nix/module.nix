@@ -93,6 +93,19 @@ let
     else
       toString value;
 
+  # systemd expands specifiers (%h, %n, ...) in Environment= and ExecStart=,
+  # and NixOS writes values verbatim, so a literal % must be doubled there.
+  # bitpoll-manage passes values over D-Bus (systemd-run --setenv), where
+  # nothing is expanded, so it gets them unescaped.
+  escapeSpecifiers = lib.replaceStrings [ "%" ] [ "%%" ];
+  # One ExecStart= argument: bare when it is plainly safe, else quoted.
+  execArg =
+    arg:
+    if builtins.match "[A-Za-z0-9_./:@+=,-]+" arg != null then
+      arg
+    else
+      lib.replaceStrings [ "%" "$" ] [ "%%" "$$" ] (builtins.toJSON arg);
+
   # `settings` keys may be written with or without the BITPOLL_ prefix.
   settingsEnv = mapAttrs' (
     name: value: nameValuePair "BITPOLL_${removePrefix "BITPOLL_" name}" (envValue value)
@@ -100,7 +113,7 @@ let
   settingsNames = builtins.attrNames settingsEnv;
 
   environment = {
-    BITPOLL_DATA_DIR = cfg.dataDir;
+    BITPOLL_DATA_DIR = toString cfg.dataDir;
     BITPOLL_ALLOWED_HOSTS = concatStringsSep "," cfg.allowedHosts;
     BITPOLL_BASE_URL = cfg.baseUrl;
     BITPOLL_BIND = listen;
@@ -110,7 +123,15 @@ let
   }
   // optionalAttrs (email.host != null) { BITPOLL_EMAIL_URL = emailUrl; }
   // optionalAttrs (email.from != null) { BITPOLL_EMAIL_FROM = email.from; }
+  # Only when changed, so the app's own default stays the single source.
+  // optionalAttrs (cfg.maxBodySize != defaultMaxBodySize) {
+    BITPOLL_MAX_BODY_SIZE = toString cfg.maxBodySize;
+  }
   // settingsEnv;
+  unitEnvironment = lib.mapAttrs (_: escapeSpecifiers) environment;
+
+  # The app's default cap on request bodies (BITPOLL_MAX_BODY_SIZE), 1 MiB.
+  defaultMaxBodySize = 1048576;
 
   # Secrets reach the app as systemd credentials: systemd reads the files when
   # the unit starts, so they are never read at evaluation time nor copied into
@@ -134,6 +155,7 @@ let
   underVarLib = path: hasPrefix "/var/lib/" path && removePrefix "/var/lib/" path != "";
   backupOutsideData = !hasPrefix "${cfg.dataDir}/" "${cfg.backup.directory}/";
   defaultBackupDir = cfg.backup.directory == "${cfg.dataDir}/backups";
+  backupDirArg = execArg (toString cfg.backup.directory);
 
   stateConfig =
     if underVarLib cfg.dataDir then
@@ -202,7 +224,7 @@ let
     fi
     io=--pipe
     if [ -t 0 ] && [ -t 1 ]; then io=--pty; fi
-    exec ${pkgs.systemd}/bin/systemd-run "$io" \
+    exec ${config.systemd.package}/bin/systemd-run "$io" \
       ${concatMapStringsSep " \\\n  " escapeShellArg manageArgs} \
       -- ${bitpoll} "$@"
   '';
@@ -254,10 +276,23 @@ in
 
     package = mkOption {
       type = types.package;
-      default = pkgs.bitpoll;
-      defaultText = literalExpression "pkgs.bitpoll";
-      example = literalExpression "inputs.bitpoll.packages.\${pkgs.system}.default";
-      description = "The Bitpoll package to run. The flake's module sets it to the flake's package.";
+      # nixpkgs has no bitpoll: say how to get one, but only when it is used,
+      # so that the module can be imported (and disabled) without it.
+      default =
+        pkgs.bitpoll or (throw ''
+          services.bitpoll.package is not set, and this nixpkgs has no `bitpoll` package.
+          Import the module from the Bitpoll flake (inputs.bitpoll.nixosModules.default), which
+          sets it, or set it yourself:
+            services.bitpoll.package = inputs.bitpoll.packages.''${pkgs.stdenv.hostPlatform.system}.default;
+          or add the flake's overlay: nixpkgs.overlays = [ inputs.bitpoll.overlays.default ];
+        '');
+      defaultText = lib.literalMD "the flake's package with `nixosModules.default`, else `pkgs.bitpoll`";
+      example = literalExpression "inputs.bitpoll.packages.\${pkgs.stdenv.hostPlatform.system}.default";
+      description = ''
+        The Bitpoll package to run. The flake's `nixosModules.default` sets it
+        to the flake's own package; without the flake, nixpkgs must provide
+        `pkgs.bitpoll` (for example through the flake's `overlays.default`).
+      '';
     };
 
     listenAddress = mkOption {
@@ -339,6 +374,18 @@ in
         Directory for all state: the SQLite database, the generated secret
         key and backups. Below /var/lib it is the unit's StateDirectory
         (created with mode 0700); elsewhere it is created by tmpfiles.
+      '';
+    };
+
+    maxBodySize = mkOption {
+      type = types.ints.positive;
+      default = defaultMaxBodySize;
+      example = 4194304;
+      description = ''
+        Largest request body in bytes. nginx (with `nginx.enable`) refuses
+        bigger ones with 413 (`client_max_body_size`) before they reach the
+        app; the app has the same cap (`BITPOLL_MAX_BODY_SIZE`, set only when
+        this differs from the app's default of 1 MiB).
       '';
     };
 
@@ -695,7 +742,13 @@ in
         ++ postgresqlUnits.after;
         requires = [ "bitpoll.socket" ] ++ postgresqlUnits.requires;
         wants = postgresqlUnits.wants;
-        inherit environment;
+        environment = unitEnvironment;
+        # On `nixos-rebuild switch`, restart the changed service in place
+        # (after the new configuration is active) instead of stopping it
+        # and its socket first: bitpoll.socket keeps listening and queues
+        # connections while the new version migrates and starts. See
+        # docs/nixos.md, "What nixos-rebuild switch does".
+        stopIfChanged = false;
         unitConfig = {
           StartLimitIntervalSec = 300;
           StartLimitBurst = 5;
@@ -724,7 +777,10 @@ in
         after = [ "bitpoll.service" ] ++ postgresqlUnits.after;
         requires = postgresqlUnits.requires;
         wants = postgresqlUnits.wants;
-        inherit environment;
+        environment = unitEnvironment;
+        # A switch must not kill a running backup (or start an extra one);
+        # the next run uses the new definition.
+        restartIfChanged = false;
         serviceConfig =
           serviceBase
           // optionalAttrs backupOutsideData {
@@ -734,7 +790,7 @@ in
             Type = "oneshot";
             ExecStart =
               "${bitpoll} backup --keep ${toString cfg.backup.keep}"
-              + optionalString (!defaultBackupDir) " --output ${cfg.backup.directory}";
+              + optionalString (!defaultBackupDir) " --output ${backupDirArg}";
             Nice = 10;
             IOSchedulingClass = "idle";
           };
@@ -769,6 +825,11 @@ in
       services.nginx = {
         enable = true;
         virtualHosts.${cfg.nginx.hostName} = {
+          # The app's cap, enforced before the body is read (nginx's own
+          # default is 10m).
+          extraConfig = ''
+            client_max_body_size ${toString cfg.maxBodySize};
+          '';
           locations."/" = {
             proxyPass = "http://${upstream}";
             recommendedProxySettings = true;

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from privileges import without_root_powers
+
 BITPOLL = [sys.executable, "-m", "bitpoll"]
 READY_TIMEOUT = 60.0
 
@@ -35,10 +37,12 @@ def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def run_bitpoll(
-    args: list[str], env: Mapping[str, str], timeout: float = 120
+    args: list[str], env: Mapping[str, str], timeout: float = 120, unprivileged: bool = False
 ) -> subprocess.CompletedProcess[str]:
+    """Run the installed command; `unprivileged` binds it by file permissions even as root."""
+    argv = [*BITPOLL, *args]
     return subprocess.run(
-        [*BITPOLL, *args],
+        without_root_powers(argv) if unprivileged else argv,
         env=dict(env),
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""The German catalogue is complete, compiled, and what German-speaking visitors get.
+"""The German and Italian catalogues are complete, compiled, and what their visitors get.
 
 The catalogue is read with a small PO parser of our own, so the test needs no extra package;
 `xgettext` (GNU gettext) is needed only for the check against the source.
@@ -21,7 +21,8 @@ from django.utils.translation import template
 import bitpoll
 
 PACKAGE = Path(bitpoll.__file__).resolve().parent
-CATALOGUE = PACKAGE / "locale" / "de" / "LC_MESSAGES"
+# Every language Bitpoll ships besides English; each must be as complete as the others.
+LANGUAGES = ["de", "it"]
 PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[sd]|%%")
 # The keywords Django's makemessages passes to xgettext, besides xgettext's defaults.
 KEYWORDS = [
@@ -78,24 +79,36 @@ def parse_po(text: str) -> list[Entry]:
     return entries
 
 
-def german() -> list[Entry]:
-    return parse_po((CATALOGUE / "django.po").read_text(encoding="utf-8"))
+def catalogue_dir(language: str) -> Path:
+    return PACKAGE / "locale" / language / "LC_MESSAGES"
+
+
+def catalogue(language: str) -> list[Entry]:
+    return parse_po((catalogue_dir(language) / "django.po").read_text(encoding="utf-8"))
 
 
 def messages(entries: list[Entry]) -> list[Entry]:
     return [e for e in entries if e.fields.get("msgid")]
 
 
-def test_it_has_a_german_catalogue_with_a_header() -> None:
-    entries = german()
+def test_it_ships_every_language_it_offers() -> None:
+    from django.conf import settings
+
+    assert sorted(code for code, _name in settings.LANGUAGES if code != "en") == LANGUAGES
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_it_has_a_catalogue_with_a_header(language: str) -> None:
+    entries = catalogue(language)
     header = next(e for e in entries if e.fields.get("msgid") == "")
-    assert "Language: de\n" in header.fields["msgstr"]
+    assert f"Language: {language}\n" in header.fields["msgstr"]
     assert "nplurals=2; plural=(n != 1);" in header.fields["msgstr"]
     assert len(messages(entries)) > 100
 
 
-def test_it_translates_every_entry_and_leaves_nothing_fuzzy() -> None:
-    entries = german()
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_it_translates_every_entry_and_leaves_nothing_fuzzy(language: str) -> None:
+    entries = catalogue(language)
     untranslated = [e.key for e in messages(entries) if not all(e.translations)]
     fuzzy = [e.key for e in entries if "fuzzy" in e.flags]
     obsolete = [e.key for e in entries if e.obsolete]
@@ -104,10 +117,11 @@ def test_it_translates_every_entry_and_leaves_nothing_fuzzy() -> None:
     assert obsolete == []
 
 
-def test_it_keeps_every_placeholder() -> None:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_it_keeps_every_placeholder(language: str) -> None:
     mismatched = [
         e.key
-        for e in messages(german())
+        for e in messages(catalogue(language))
         for text in e.translations
         if sorted(PLACEHOLDER.findall(text))
         != sorted(PLACEHOLDER.findall(e.fields.get("msgid_plural", e.fields["msgid"])))
@@ -116,11 +130,12 @@ def test_it_keeps_every_placeholder() -> None:
     assert mismatched == []
 
 
-def test_it_ships_a_compiled_catalogue_that_matches_the_po_file() -> None:
-    with open(CATALOGUE / "django.mo", "rb") as mo:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_it_ships_a_compiled_catalogue_that_matches_the_po_file(language: str) -> None:
+    with open(catalogue_dir(language) / "django.mo", "rb") as mo:
         compiled = gettext.GNUTranslations(mo)
     stale = []
-    for entry in messages(german()):
+    for entry in messages(catalogue(language)):
         msgid = entry.fields["msgid"]
         if "msgctxt" in entry.fields:
             got = compiled.pgettext(entry.fields["msgctxt"], msgid)
@@ -137,8 +152,9 @@ def test_it_ships_a_compiled_catalogue_that_matches_the_po_file() -> None:
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="xgettext (gettext) is not installed")
-def test_it_has_every_translatable_string_of_the_source(tmp_path: Path) -> None:
-    """What `makemessages -l de` would extract is all in the catalogue."""
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_it_has_every_translatable_string_of_the_source(tmp_path: Path, language: str) -> None:
+    """What `makemessages -l <language>` would extract is all in the catalogue."""
     sources = []
     for path in sorted(PACKAGE.rglob("*")):
         if path.suffix == ".py":
@@ -162,9 +178,9 @@ def test_it_has_every_translatable_string_of_the_source(tmp_path: Path) -> None:
         check=True,
     )
     in_source = {e.key for e in messages(parse_po(result.stdout))}
-    in_catalogue = {e.key for e in messages(german())}
+    in_catalogue = {e.key for e in messages(catalogue(language))}
     assert len(in_source) > 100
-    assert sorted(in_source - in_catalogue) == [], "run makemessages -l de and translate"
+    assert sorted(in_source - in_catalogue) == [], f"run makemessages -l {language} and translate"
 
 
 @pytest.mark.django_db
@@ -195,3 +211,23 @@ def test_it_stays_english_for_english_visitors(client: Client) -> None:
     html = client.get("/new/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "What is it about?" in html
     assert "Worum geht es?" not in html
+
+
+@pytest.mark.django_db
+def test_it_shows_the_home_and_create_pages_in_italian(client: Client) -> None:
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="it-IT,it;q=0.9")
+    assert home["Content-Language"] == "it"
+    html = home.content.decode()
+    assert '<html lang="it">' in html
+    assert "Trova una data. Fai una domanda. Insieme." in html
+    assert "Create a poll" not in html
+    html = client.get("/new/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    for text in (
+        "Di che cosa si tratta?",
+        "Titolo",
+        "Date e orari",
+        "Fuso orario",
+        "Crea il sondaggio",
+    ):
+        assert text in html
+    assert "What is it about?" not in html

@@ -123,11 +123,9 @@ def main() -> None:
             page.get_by_label("Title").fill("Team offsite: when do we meet?")
             page.get_by_role("radio", name="Dates and times").check()
             page.get_by_role("button", name="Next month").click()
+            page.get_by_label("Times for the days you pick next").fill("10:00-11:30, 14:00-15:30")
             for day in ("10", "11", "12"):
                 page.locator("#picker-grid").get_by_text(day, exact=True).click()
-            page.get_by_label("Time slots for every picked day").fill("10:00-11:30, 14:00-15:30")
-            page.get_by_role("button", name="Add the picked days to the options").click()
-            page.get_by_label("Time slots for every picked day").blur()
             # Start the picture at the options card: the calendar, slots and options lines.
             page.get_by_role("heading", name="Options", exact=True).evaluate(
                 "h => window.scrollTo(0, h.getBoundingClientRect().top + window.scrollY - 40)"

@@ -29,6 +29,41 @@ with subtest("the data survives a restart, and the socket queues requests meanwh
     status, _, body = client.get(poll_path)
     assert status == 200 and "Alice" in body
 
+with subtest("nixos-rebuild switch restarts the service in place, the socket keeps listening"):
+    # What switch-to-configuration does on an upgrade (docs/nixos.md): the
+    # changed service is restarted after activation; bitpoll.socket is not
+    # touched, so clients queue instead of being refused, and the service
+    # runs again when the switch returns, without waiting for a request.
+    def show(unit, prop):
+        return machine.succeed(f"systemctl show -p {prop} --value {unit}").strip()
+
+    socket_since = show("bitpoll.socket", "ActiveEnterTimestampMonotonic")
+    main_pid = show("bitpoll.service", "MainPID")
+    machine.succeed(
+        "rm -f /tmp/load-ok /tmp/load-failed /tmp/load-stop && "
+        "systemd-run --unit=bitpoll-load --collect --property=Type=exec "
+        "/run/current-system/sw/bin/sh -c '"
+        "while [ ! -e /tmp/load-stop ]; do "
+        "if /run/current-system/sw/bin/curl -fsS --max-time 120 -o /dev/null http://127.0.0.1:8000/healthz; "
+        "then echo >> /tmp/load-ok; else echo >> /tmp/load-failed; fi; done'"
+    )
+    machine.wait_until_succeeds("test -s /tmp/load-ok")
+    for target in ["/run/booted-system/specialisation/upgraded", "/run/booted-system"]:
+        out = machine.succeed(f"{target}/bin/switch-to-configuration test 2>&1")
+        print(out)
+        assert "bitpoll.socket" not in out, out
+        assert re.search(r"restarting the following units:.*bitpoll\.service", out), out
+        machine.succeed("systemctl is-active bitpoll.service")
+        assert show("bitpoll.socket", "ActiveEnterTimestampMonotonic") == socket_since
+        new_pid = show("bitpoll.service", "MainPID")
+        assert new_pid not in (main_pid, "0"), (main_pid, new_pid)
+        main_pid = new_pid
+    machine.succeed("touch /tmp/load-stop")
+    machine.wait_until_fails("systemctl is-active bitpoll-load.service")
+    served = int(machine.succeed("wc -l < /tmp/load-ok"))
+    machine.fail("test -s /tmp/load-failed")
+    assert served > 0, served
+
 with subtest("a reload (SIGHUP) keeps serving"):
     machine.succeed("systemctl reload bitpoll.service")
     machine.succeed("curl -fsS --max-time 60 http://127.0.0.1:8000/healthz")

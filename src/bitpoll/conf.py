@@ -300,6 +300,68 @@ def env_email(name: str) -> Email:
     )
 
 
+MAX_PAGE_CHARS = 100_000
+
+
+def env_page(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """Markdown of a page the operator writes (imprint, privacy notice, about), or None.
+
+    Given as BITPOLL_<NAME> itself or, more practical for several paragraphs, as the file
+    named by BITPOLL_<NAME>_FILE; read once at start-up, so a change needs a restart.
+    """
+    env = os.environ if env is None else env
+    text = _raw(name, env)
+    file_name = _raw(name + "_FILE", env)
+    if text is not None and file_name is not None:
+        raise ConfigError(
+            f"{PREFIX}{name} and {PREFIX}{name}_FILE are both set: expected only one of them"
+        )
+    label = f"{PREFIX}{name}_FILE"
+    if file_name is not None:
+        path = Path(file_name)
+        if not path.is_absolute():
+            raise bad(name + "_FILE", file_name, "an absolute path")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            raise ConfigError(f"{label}={file_name!r} cannot be read ({reason})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{label}={file_name!r} is not valid: expected UTF-8 text") from None
+        if not text.strip():
+            raise ConfigError(f"{label}={file_name!r} is empty: expected the page in Markdown")
+    if text is not None and len(text) > MAX_PAGE_CHARS:
+        where = label if file_name is not None else PREFIX + name
+        raise ConfigError(f"{where} is too long: expected at most {MAX_PAGE_CHARS} characters")
+    return text
+
+
+def env_link(
+    url_name: str, text_name: str, env: Mapping[str, str] | None = None
+) -> tuple[str, str] | None:
+    """A link given as two variables, both or neither: (URL, text) or None.
+
+    The URL is http(s) with a host name, or a path on this site starting with one slash.
+    """
+    env = os.environ if env is None else env
+    url, text = _raw(url_name, env), _raw(text_name, env)
+    if url is None and text is None:
+        return None
+    if url is None or text is None:
+        given, missing = (text_name, url_name) if url is None else (url_name, text_name)
+        raise ConfigError(
+            f"{PREFIX}{given} is set but {PREFIX}{missing} is not: expected both or neither"
+        )
+    parts = urlsplit(url)
+    site_path = not parts.scheme and not parts.netloc and url.startswith("/")
+    web = parts.scheme in ("http", "https") and bool(parts.hostname)
+    if not (site_path or web) or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise bad(url_name, url, "an http:// or https:// URL, or a path such as /about/")
+    if len(text) > 80 or any(ord(ch) < 32 for ch in text):
+        raise bad(text_name, text, "a link text of at most 80 characters on one line")
+    return url, text
+
+
 _SIZE_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2}
 
 

@@ -121,7 +121,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("de", _("German"))]
+LANGUAGES = [("en", _("English")), ("de", _("German")), ("it", _("Italian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -211,3 +211,13 @@ LOGGING = {
         "django.server": {"level": "ERROR"},
     },
 }
+
+# Pages the operator writes, in Markdown (None: not shown), and one extra footer link.
+SITE_PAGES = {
+    "about": conf.env_page("ABOUT"),
+    "imprint": conf.env_page("IMPRINT"),
+    "privacy": conf.env_page("PRIVACY"),
+}
+FOOTER_LINK = conf.env_link("FOOTER_LINK_URL", "FOOTER_LINK_TEXT")
+# The home page lists the polls whose creators chose "list this poll publicly".
+PUBLIC_POLL_LIST = conf.env_bool("PUBLIC_POLL_LIST", True)

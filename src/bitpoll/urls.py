@@ -6,7 +6,13 @@ from bitpoll.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    # Under /about/, a reserved poll link name, so no existing poll is shadowed.
+    path("about/", core_views.site_page, {"page": "about"}, name="about"),
+    path("about/imprint/", core_views.site_page, {"page": "imprint"}, name="imprint"),
+    path("about/privacy/", core_views.site_page, {"page": "privacy"}, name="privacy"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("bitpoll.polls.urls")),
 ]
+
+handler500 = "bitpoll.core.views.server_error"

@@ -56,7 +56,7 @@ def create_plain_poll(page: Page, title: str, kind: str, lines: list[str]) -> Cr
     """Fill in the form with the plain inputs only (what works with and without JavaScript)."""
     open_create_form(page)
     page.get_by_label("Title").fill(title)
-    page.get_by_role("radio", name=kind).check()
+    page.get_by_role("radio", name=kind, exact=True).check()
     page.get_by_role("textbox", name="Options").fill("\n".join(lines))
     return submit_create_form(page)
 

@@ -42,12 +42,11 @@ def pick_days_and_slots(page: Page) -> list[str]:
     page.get_by_role("button", name="Next month").click()
     month = shown_month(page)
     days = [month.replace(day=10), month.replace(day=11)]
+    page.get_by_label("Times for the days you pick next").fill("09:00-10:00, 14:00")
     for day in days:
         button = page.get_by_role("button", name=calendar_day_name(day), exact=True)
         button.click()
         expect(button).to_have_attribute("aria-pressed", "true")
-    page.get_by_label("Time slots for every picked day").fill("09:00-10:00, 14:00")
-    page.get_by_role("button", name="Add the picked days to the options").click()
     expect(page.get_by_role("textbox", name="Options")).to_have_value(
         "\n".join(f"{d:%Y-%m-%d} {slot}" for d in days for slot in ("09:00-10:00", "14:00"))
     )
@@ -190,8 +189,6 @@ def test_it_lets_the_creator_pick_days_with_the_keyboard_alone(new_context: NewC
     keys.press("ArrowDown")
     keys.press("Enter")
     expect(alice.get_by_role("button", pressed=True).last).to_be_focused()
-    tab_to(alice, alice.get_by_role("button", name="Add the picked days to the options"))
-    keys.press("Enter")
 
     options = alice.get_by_role("textbox", name="Options")
     expect(options).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2}\n\d{4}-\d{2}-\d{2}$"))

@@ -70,10 +70,12 @@ def test_the_vm_tests_use_the_flakes_module(flake: dict[str, Any]) -> None:
 def test_the_flakes_module_defaults_to_the_flakes_package(
     nix_instantiate: str, nixpkgs_lib: Path
 ) -> None:
+    # The evaluation's pkgs has no bitpoll, like nixpkgs: only the flake's
+    # wrapper can supply the package, and flake users set nothing.
     outputs = f"(import {NIX_DIR / 'tests' / 'eval' / 'flake-outputs.nix'} {{ lib = import {nixpkgs_lib}; }})"
     expr = (
         f"(import {NIX_DIR / 'tests' / 'eval'} {{ lib = import {nixpkgs_lib};"
-        f" module = {outputs}.module;"
+        f" module = {outputs}.module; withPackage = false;"
         " configuration = { services.bitpoll.enable = true; }; }).services.bitpoll.serviceConfig.ExecStart"
     )
     assert nix_eval_json(nix_instantiate, expr) == f"{FAKE_PACKAGE}/bin/bitpoll serve --no-migrate"
@@ -143,3 +145,14 @@ def test_the_form_helper_submits_what_a_browser_would() -> None:
     assert form["radios"] == {"o1": ["3", "4"]}
     hashed = namespace["hashed_static_path"]('<link href="/static/css/site.0123456789ab.css">')
     assert hashed == "/static/css/site.0123456789ab.css"
+
+
+def test_the_sqlite_vm_test_switches_configurations_under_load() -> None:
+    # The real switch-to-configuration, on a NixOS VM: the check that the
+    # unit flags do what docs/nixos.md says.
+    nix = (NIX_DIR / "tests" / "sqlite.nix").read_text()
+    script = (NIX_DIR / "tests" / "sqlite.py").read_text()
+    assert "specialisation.upgraded.configuration" in nix
+    assert "/run/booted-system/specialisation/upgraded" in script
+    assert "switch-to-configuration test" in script
+    assert 'machine.fail("test -s /tmp/load-failed")' in script

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nixhelpers import MODULE_TARGET, NIX_DIR, as_lines, nix_eval_json, render_section
+from nixhelpers import (
+    MODULE_TARGET,
+    NIX_DIR,
+    NixEvalError,
+    as_lines,
+    nix_eval_json,
+    parse_unit,
+    render_section,
+)
 
 PACKAGE = "/nix/store/00000000000000000000000000000000-bitpoll-0.1.0"
 ENABLE = "services.bitpoll.enable = true;"
@@ -24,12 +32,14 @@ ENABLE = "services.bitpoll.enable = true;"
 
 @pytest.fixture(scope="session")
 def evaluate(nix_instantiate: str, nixpkgs_lib: Path) -> Callable[..., dict[str, Any]]:
-    def run(configuration: str = "", part: str = "all") -> dict[str, Any]:
+    def run(
+        configuration: str = "", part: str = "all", with_package: bool = True
+    ) -> dict[str, Any]:
         expr = (
             f"import {NIX_DIR / 'tests' / 'eval'} {{"
             f" lib = import {nixpkgs_lib};"
             f" configuration = {{ lib, ... }}: {{ {ENABLE} {configuration} }};"
-            f' part = "{part}"; }}'
+            f' part = "{part}"; withPackage = {"true" if with_package else "false"}; }}'
         )
         return nix_eval_json(nix_instantiate, expr)
 
@@ -39,19 +49,6 @@ def evaluate(nix_instantiate: str, nixpkgs_lib: Path) -> Callable[..., dict[str,
 @pytest.fixture(scope="session")
 def default(evaluate: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     return evaluate()
-
-
-def _service_unit(service: dict[str, Any]) -> str:
-    """Render an evaluated service the way NixOS writes it to /etc/systemd."""
-    unit = {
-        **service["unitConfig"],
-        "After": " ".join(service["after"]) or None,
-        "Requires": " ".join(service["requires"]) or None,
-    }
-    env = [f'"{name}={value}"' for name, value in sorted(service["environment"].items())]
-    return render_section("Unit", unit) + render_section(
-        "Service", {**service["serviceConfig"], "Environment": env}
-    )
 
 
 def _check_shell(script: str) -> None:
@@ -181,7 +178,7 @@ def test_bitpoll_manage_runs_as_the_service_user_with_its_environment(
 def test_the_generated_service_scores_at_most_the_target(
     default: dict[str, Any], exposure_of: Callable[..., Any]
 ) -> None:
-    exposure = exposure_of(_service_unit(default["services"]["bitpoll"]))
+    exposure = exposure_of(default["unitFiles"]["bitpoll.service"])
     assert exposure.warnings == []
     assert exposure.score <= MODULE_TARGET, exposure.output
 
@@ -259,7 +256,7 @@ def test_postgresql_create_locally_uses_the_socket_and_peer_authentication(
     assert "database_password" not in " ".join(service["serviceConfig"]["LoadCredential"])
     # The socket is local, so the loopback-only rules stay.
     assert service["serviceConfig"]["IPAddressDeny"] == "any"
-    assert exposure_of(_service_unit(service)).score <= MODULE_TARGET
+    assert exposure_of(result["unitFiles"]["bitpoll.service"]).score <= MODULE_TARGET
 
 
 def test_a_remote_postgresql_gets_a_password_credential_and_network_access(
@@ -516,9 +513,11 @@ def test_opening_the_firewall_for_a_loopback_listener_warns(
 
 
 def test_the_module_does_nothing_when_disabled(nix_instantiate: str, nixpkgs_lib: Path) -> None:
+    # Without a package, too: nixpkgs has none, and a disabled module must
+    # not need one.
     expr = (
         f"import {NIX_DIR / 'tests' / 'eval'} {{ lib = import {nixpkgs_lib};"
-        " configuration = { }; }"
+        " configuration = { }; withPackage = false; }"
     )
     result = nix_eval_json(nix_instantiate, expr)
     assert result["services"] == {} and result["sockets"] == {}
@@ -538,3 +537,147 @@ def test_database_settings_that_sqlite_ignores_warn(
     assert checks["failedAssertions"] == []
     (warning,) = checks["warnings"]
     assert 'database.type = "sqlite"' in warning
+
+
+# The package: nixpkgs has no bitpoll (issue 10).
+
+
+def test_without_a_package_the_error_says_how_to_get_one(
+    evaluate: Callable[..., dict[str, Any]],
+) -> None:
+    with pytest.raises(NixEvalError) as failure:
+        evaluate(with_package=False)
+    message = " ".join(str(failure.value).split())
+    assert "services.bitpoll.package is not set" in message
+    assert "nixosModules.default" in message
+    assert "overlays.default" in message
+
+
+def test_a_package_set_by_the_user_is_used(evaluate: Callable[..., dict[str, Any]]) -> None:
+    other = "/nix/store/11111111111111111111111111111111-bitpoll-0.2.0"
+    result = evaluate(
+        f"""
+        services.bitpoll.package = {{ type = "derivation"; name = "bitpoll-0.2.0";
+          outPath = "{other}"; }};
+        """,
+        with_package=False,
+    )
+    config = result["services"]["bitpoll"]["serviceConfig"]
+    assert config["ExecStart"] == f"{other}/bin/bitpoll serve --no-migrate"
+    assert result["nginx"]["enable"] is False
+
+
+# Values systemd would misread (issue 10).
+
+
+def test_a_percent_sign_in_settings_reaches_the_app_unchanged(
+    evaluate: Callable[..., dict[str, Any]], exposure_of: Callable[..., Any]
+) -> None:
+    # %h and %2F would be systemd specifiers in Environment=; NixOS writes
+    # values verbatim, so the module doubles them.
+    result = evaluate('services.bitpoll.settings.EMAIL_FROM = "50%h off <a%2Fb@example.org>";')
+    service = result["services"]["bitpoll"]
+    assert service["environment"]["BITPOLL_EMAIL_FROM"] == "50%%h off <a%%2Fb@example.org>"
+    exposure = exposure_of(result["unitFiles"]["bitpoll.service"])
+    assert not [line for line in exposure.warnings if "specifier" in line]
+    # systemd-run --setenv goes over D-Bus, where nothing is expanded.
+    manage = result["systemPackages"][0]["text"]
+    assert "'--setenv=BITPOLL_EMAIL_FROM=50%h off <a%2Fb@example.org>'" in manage
+
+
+def test_an_unusual_backup_directory_stays_one_argument(
+    evaluate: Callable[..., dict[str, Any]],
+) -> None:
+    result = evaluate(
+        """
+        services.bitpoll.backup.enable = true;
+        services.bitpoll.backup.directory = "/srv/backups 100%";
+        """
+    )
+    exec_start = result["services"]["bitpoll-backup"]["serviceConfig"]["ExecStart"]
+    assert exec_start.endswith('--output "/srv/backups 100%%"')
+
+
+def test_bitpoll_manage_uses_the_systems_systemd(evaluate: Callable[..., dict[str, Any]]) -> None:
+    custom = "/nix/store/22222222222222222222222222222222-systemd-custom"
+    result = evaluate(
+        f'systemd.package = {{ type = "derivation"; name = "systemd"; outPath = "{custom}"; }};'
+    )
+    manage = result["systemPackages"][0]["text"]
+    assert f"exec {custom}/bin/systemd-run " in manage
+
+
+# Request bodies (issue 10, issue 11).
+
+
+def test_nginx_caps_request_bodies_like_the_app(evaluate: Callable[..., dict[str, Any]]) -> None:
+    result = evaluate(
+        """
+        services.bitpoll.nginx.enable = true;
+        services.bitpoll.nginx.hostName = "polls.example.org";
+        """
+    )
+    vhost = result["nginx"]["virtualHosts"]["polls.example.org"]
+    # 1 MiB, the app's default cap; nginx's own default would be 10m.
+    assert "client_max_body_size 1048576;" in vhost["extraConfig"]
+    assert "BITPOLL_MAX_BODY_SIZE" not in result["services"]["bitpoll"]["environment"]
+
+
+def test_a_larger_body_cap_reaches_nginx_and_the_app(
+    evaluate: Callable[..., dict[str, Any]],
+) -> None:
+    result = evaluate(
+        """
+        services.bitpoll.maxBodySize = 4194304;
+        services.bitpoll.nginx.enable = true;
+        services.bitpoll.nginx.hostName = "polls.example.org";
+        """
+    )
+    vhost = result["nginx"]["virtualHosts"]["polls.example.org"]
+    assert "client_max_body_size 4194304;" in vhost["extraConfig"]
+    env = result["services"]["bitpoll"]["environment"]
+    assert env["BITPOLL_MAX_BODY_SIZE"] == "4194304"
+
+
+# Documentation (STYLE.md: every option has a description and an example,
+# and docs/nixos.md lists it).
+
+
+def test_every_option_is_described_and_listed_in_the_docs(default: dict[str, Any]) -> None:
+    docs = (NIX_DIR.parent / "docs" / "nixos.md").read_text()
+    declared = default["declared"]
+    assert len(declared) > 30
+    for option in declared:
+        assert option["hasDescription"], option["name"]
+        if option["name"] != "enable":
+            assert option["hasExample"], option["name"]
+        assert f"| `{option['name']}` |" in docs, f"{option['name']} missing in docs/nixos.md"
+
+
+# The unit files as NixOS writes them (nix/tests/eval/render.nix), which
+# tests/system installs in its VM.
+
+
+def test_the_unit_files_carry_the_switch_flags_and_the_socket(
+    evaluate: Callable[..., dict[str, Any]],
+) -> None:
+    files = evaluate("services.bitpoll.backup.enable = true;")["unitFiles"]
+    assert set(files) == {
+        "bitpoll.service",
+        "bitpoll.socket",
+        "bitpoll-backup.service",
+        "bitpoll-backup.timer",
+    }
+    service = parse_unit(files["bitpoll.service"])
+    assert service["Service"]["X-StopIfChanged"] == ["false"]
+    assert "X-RestartIfChanged" not in service["Service"]
+    assert service["Unit"]["Requires"] == ["bitpoll.socket"]
+    assert service["Service"]["Type"] == ["notify"]
+    assert '"BITPOLL_BIND=127.0.0.1:8000"' in service["Service"]["Environment"]
+    backup = parse_unit(files["bitpoll-backup.service"])
+    assert backup["Service"]["X-RestartIfChanged"] == ["false"]
+    socket = parse_unit(files["bitpoll.socket"])
+    assert socket["Socket"]["ListenStream"] == ["127.0.0.1:8000"]
+    assert socket["Socket"]["Backlog"] == ["1024"]
+    timer = parse_unit(files["bitpoll-backup.timer"])
+    assert timer["Timer"]["OnCalendar"] == ["daily"]

@@ -53,13 +53,8 @@ def test_it_fails_when_the_data_dir_is_not_writable(tmp_path: Path) -> None:
     (data / "secret_key").write_text(GOOD_KEY)
     data.chmod(0o500)
     try:
-        # Root may write anywhere, so drop to nobody when the suite runs as root.
-        import os
-
-        result_env = clean_env(data, BITPOLL_SECRET_KEY=GOOD_KEY)
-        if os.geteuid() == 0:
-            pytest.skip("running as root: every directory is writable, the check cannot fail")
-        status = run_bitpoll(["check"], result_env)
+        env = clean_env(data, BITPOLL_SECRET_KEY=GOOD_KEY)
+        status = run_bitpoll(["check"], env, unprivileged=True)
         assert status.returncode != 0
         assert "bitpoll.E005" in status.stdout + status.stderr
     finally:

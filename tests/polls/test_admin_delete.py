@@ -23,3 +23,13 @@ def test_it_deletes_everything(world: World) -> None:
     for model in (Poll, Entry, Vote, Comment, Choice):
         assert model.objects.count() == 0
     assert world.dave.client.get(world.public).status_code == 404
+
+
+def test_it_says_how_to_confirm_when_the_box_is_not_ticked(world: World) -> None:
+    html = world.alice.client.post(world.admin + "delete/", {}).content.decode()
+    assert "This field is required." not in html
+    assert (
+        "To delete the poll, tick “Yes, delete this poll” and press “Delete the poll” again."
+        in html
+    )
+    assert "To keep it, press Cancel." in html

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 
 from bitpoll.polls.models import Option, Vote
 
-from .conftest import World
+from .conftest import World, make_poll
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,30 @@ def test_it_rejects_an_empty_name(db: None) -> None:
     )
     assert b"was not renamed" in response.content
     assert poll.options.get().text == "Pizza"
+
+
+def test_it_asks_before_adding_days_in_the_past(world: World) -> None:
+    response = world.alice.client.post(world.admin + "options/", {"lines": "2020-02-03"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "These options are in the past: 2020-02-03." in html
+    assert 'name="keep_past"' in html
+    response = world.alice.client.post(
+        world.admin + "options/", {"lines": "2020-02-03", "keep_past": "on"}
+    )
+    assert response.status_code == 302
+    assert world.poll.options.filter(date=dt.date(2020, 2, 3)).exists()
+
+
+def test_it_offers_the_calendar_for_date_polls(world: World) -> None:
+    html = world.alice.client.get(world.admin + "options/").content.decode()
+    assert 'id="picker"' in html and 'data-target="id_lines"' in html and "js/picker." in html
+
+
+def test_the_calendar_marks_days_with_options_in_the_polls_zone(client: Client) -> None:
+    # 20:00 in Los Angeles is the next day in UTC; the calendar must show the local day.
+    poll, token = make_poll(
+        kind="datetime", lines="2030-05-04 20:00", time_zone="America/Los_Angeles"
+    )
+    html = client.get(f"/{poll.slug}/admin/{token}/options/").content.decode()
+    assert 'data-existing="2030-05-04"' in html and 'data-kind="datetime"' in html

@@ -126,3 +126,42 @@ def test_it_rejects_delete_and_put(client: Client) -> None:
 def test_the_home_page_invites_to_create_a_poll(client: Client) -> None:
     html = client.get("/").content.decode()
     assert '<a class="button" id="create-poll" href="/new/">Create a poll</a>' in html
+
+
+def test_it_warns_about_days_in_the_past_and_creates_once_confirmed(client: Client) -> None:
+    response = client.post("/new/", _data(options="2020-01-06\n2030-05-04"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "These options are in the past: 2020-01-06." in html
+    assert 'name="keep_past"' in html
+    assert not Poll.objects.exists()
+    response = client.post("/new/", _data(options="2020-01-06\n2030-05-04", keep_past="on"))
+    assert response.status_code == 302
+    assert Poll.objects.get().options.count() == 2
+
+
+def test_it_warns_about_times_that_have_begun(client: Client) -> None:
+    response = client.post(
+        "/new/", _data(kind="datetime", options="2021-03-01 09:00\n2030-05-04 09:00")
+    )
+    assert response.status_code == 400
+    assert "These options are in the past: 2021-03-01 09:00." in response.content.decode()
+
+
+def test_it_does_not_offer_the_past_confirmation_without_need(client: Client) -> None:
+    assert b'name="keep_past"' not in client.get("/new/").content
+
+
+def test_it_keeps_the_calendar_month_through_a_form_error(client: Client) -> None:
+    response = client.post("/new/", _data(title="", calendar_month="2031-04"))
+    assert response.status_code == 400
+    assert b'name="calendar_month" id="calendar-month" value="2031-04"' in response.content
+
+
+def test_it_lists_a_poll_publicly_only_when_asked(client: Client) -> None:
+    client.post("/new/", _data(title="Private"))
+    client.post("/new/", _data(title="Public", listed_publicly="on"))
+    assert dict(Poll.objects.values_list("title", "listed_publicly")) == {
+        "Private": False,
+        "Public": True,
+    }

@@ -1,6 +1,7 @@
 # Calls flake.nix's `outputs` with a stand-in for nixpkgs (its real lib, fake
-# package sets) and returns what tests/nix checks about the flake's shape,
-# without fetching nixpkgs or building anything.
+# package sets whose callPackage evaluates the real nix/package.nix) and
+# returns what tests/nix checks about the flake's shape, without fetching
+# nixpkgs or building anything.
 { lib }:
 
 let
@@ -17,13 +18,25 @@ let
       outPath = storePath "vm-test";
       inherit test;
     };
-    callPackage = _fn: args: {
-      type = "derivation";
-      name = "bitpoll-0.1.0";
-      outPath = storePath "bitpoll-0.1.0";
-      meta.mainProgram = "bitpoll";
-      inherit (args) vmTests;
-    };
+    # The real nix/package.nix, called with a stand-in Python set; the
+    # result looks like the derivation buildPythonApplication would make.
+    callPackage =
+      file: args:
+      let
+        drv = import file (
+          {
+            inherit lib;
+            python3Packages = import ./python-packages.nix { inherit lib file; };
+          }
+          // args
+        );
+      in
+      {
+        type = "derivation";
+        name = "${drv.pname}-${drv.version}";
+        outPath = storePath "${drv.pname}-${drv.version}";
+        inherit (drv) meta passthru;
+      };
   };
 
   systems = [
@@ -58,7 +71,7 @@ in
   overlays = builtins.attrNames outputs.overlays;
   checks = names outputs.checks;
   formatterSystems = builtins.attrNames outputs.formatter;
-  packageTests = lib.mapAttrs (_: p: builtins.attrNames p.default.vmTests) outputs.packages;
+  packageTests = lib.mapAttrs (_: p: builtins.attrNames p.default.passthru.tests) outputs.packages;
   vmTests = lib.genAttrs [ "vm-sqlite" "vm-postgresql" ] (
     name:
     let

@@ -31,7 +31,7 @@ class OptionInline(admin.TabularInline):
 @admin.register(Poll)
 class PollAdmin(admin.ModelAdmin):
     list_display = ["title", "slug", "kind", "answers", "is_closed", "deadline", "created"]
-    list_filter = ["kind", "is_closed", "results_visibility"]
+    list_filter = ["kind", "is_closed", "results_visibility", "listed_publicly"]
     search_fields = ["title", "slug", "description"]
     readonly_fields = ["version", "created", "updated"]
     exclude = ["admin_token_hash"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -29,7 +30,7 @@ from bitpoll.polls.forms import (
     RenameOptionForm,
     ScaleFormSet,
 )
-from bitpoll.polls.models import Poll, Vote
+from bitpoll.polls.models import Option, Poll, Vote
 from bitpoll.polls.views import edit_entry_page
 
 
@@ -93,8 +94,27 @@ def options(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         form = AddOptionsForm(poll=poll)
         status = 200
     all_options = list(poll.options.annotate(answers=Count("votes")))
-    ctx = {"poll": poll, "token": token, "form": form, "all_options": all_options}
+    ctx = {
+        "poll": poll,
+        "token": token,
+        "form": form,
+        "all_options": all_options,
+        "existing_days": _option_days(poll, all_options),
+    }
     return render(request, "polls/admin/options.html", ctx, status=status)
+
+
+def _option_days(poll: Poll, options: Sequence[Option]) -> str:
+    """The days that have an option (not removed), for the calendar to mark them."""
+    days: set[dt.date] = set()
+    for o in options:
+        if o.is_deleted:
+            continue
+        if o.date is not None:
+            days.add(o.date)
+        elif o.start is not None:
+            days.add(o.start.astimezone(poll.zone).date())
+    return " ".join(sorted(d.isoformat() for d in days))
 
 
 @require_POST

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bitpoll.polls.models import (
@@ -49,6 +50,48 @@ def _text(value: str) -> str:
     return _NoControlChars().clean_text(value)
 
 
+def past_options(parsed: Iterable[ParsedOption], zone: zoneinfo.ZoneInfo) -> list[str]:
+    """The lines of the options that lie in the past: dates before today in `zone`, times
+    that have begun. Text options are never in the past."""
+    now = timezone.now()
+    today = now.astimezone(zone).date()
+    past = []
+    for option in parsed:
+        if option.date is not None and option.date < today:
+            past.append(option.date.isoformat())
+        elif option.start is not None and option.start < now:
+            past.append(f"{option.start.astimezone(zone):%Y-%m-%d %H:%M}")
+    return past
+
+
+def refuse_past(
+    form: forms.Form, field: str, parsed: list[ParsedOption], zone: zoneinfo.ZoneInfo
+) -> bool:
+    """Options in the past are usually a typo (a wrong year or month), so they are refused
+    until the creator ticks `keep_past`, which the templates show only after this warning.
+    Return whether the warning was given."""
+    past = past_options(parsed, zone)
+    if not past or form.cleaned_data.get("keep_past"):
+        return False
+    shown = ", ".join(past[:5]) + (", …" if len(past) > 5 else "")
+    form.add_error(
+        field,
+        ValidationError(
+            _(
+                "These options are in the past: %(options)s. Correct them, or tick "
+                "“Keep the options in the past” and submit again."
+            ),
+            code="past",
+            params={"options": shown},
+        ),
+    )
+    return True
+
+
+def _keep_past_field() -> forms.BooleanField:
+    return forms.BooleanField(label=_("Keep the options in the past"), required=False)
+
+
 class _DeadlineMixin:
     """`deadline` is typed as wall-clock time in the poll's zone; store the aware instant."""
 
@@ -82,6 +125,13 @@ class SettingsFields(_DeadlineMixin, forms.Form):
         label=_("Hide participants' names from everyone but the admin"), required=False
     )
     allow_comments = forms.BooleanField(label=_("Allow comments"), required=False, initial=True)
+    listed_publicly = forms.BooleanField(
+        label=_("List this poll publicly on the home page"),
+        required=False,
+        help_text=_(
+            "Anyone visiting this site can then find and answer it. Only the public link is shown."
+        ),
+    )
 
     def settings(self, zone_name: str) -> dict[str, object]:
         data = self.cleaned_data
@@ -94,6 +144,7 @@ class SettingsFields(_DeadlineMixin, forms.Form):
             "results_visibility": data.get("results_visibility", Poll.Visibility.ALWAYS),
             "hide_participant_names": bool(data.get("hide_participant_names")),
             "allow_comments": bool(data.get("allow_comments")),
+            "listed_publicly": bool(data.get("listed_publicly")),
         }
 
 
@@ -133,12 +184,14 @@ class PollCreateForm(SettingsFields):
         required=False,
         help_text=_("Optional: lowercase letters, digits and hyphens. Otherwise a random one."),
     )
+    keep_past = _keep_past_field()
 
     field_order = [
         "title", "description", "kind", "options", "time_zone", "scale", "deadline", "anonymous",
         "one_answer_per_name", "results_visibility", "hide_participant_names", "allow_comments",
-        "slug",
+        "slug", "listed_publicly", "keep_past",
     ]  # fmt: skip
+    past_warning = False
 
     def clean_title(self) -> str:
         return _text(self.cleaned_data["title"].strip())
@@ -174,6 +227,10 @@ class PollCreateForm(SettingsFields):
             else:
                 if not data["parsed_options"]:
                     self.add_error("options", _("Add at least one option."))
+                else:
+                    self.past_warning = refuse_past(
+                        self, "options", data["parsed_options"], zoneinfo.ZoneInfo(zone_name)
+                    )
         if zone_name:
             try:
                 data["settings"] = self.settings(zone_name)
@@ -199,7 +256,7 @@ class PollEditForm(SettingsFields):
 
     field_order = [
         "title", "description", "time_zone", "deadline", "anonymous", "one_answer_per_name",
-        "results_visibility", "hide_participant_names", "allow_comments",
+        "results_visibility", "hide_participant_names", "allow_comments", "listed_publicly",
     ]  # fmt: skip
 
     @classmethod
@@ -217,6 +274,7 @@ class PollEditForm(SettingsFields):
             "results_visibility": poll.results_visibility,
             "hide_participant_names": poll.hide_participant_names,
             "allow_comments": poll.allow_comments,
+            "listed_publicly": poll.listed_publicly,
         }
 
     def clean_title(self) -> str:
@@ -400,10 +458,12 @@ class AddOptionsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         help_text=_("One per line, in the same format as when creating the poll."),
     )
+    keep_past = _keep_past_field()
 
     def __init__(self, *args: Any, poll: Poll, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.poll = poll
+        self.past_warning = False
 
     def clean_lines(self) -> list[ParsedOption]:
         parsed = parse_lines(self.poll.kind, self.cleaned_data["lines"], self.poll.zone)
@@ -412,6 +472,12 @@ class AddOptionsForm(forms.Form):
         if self.poll.options.count() + len(parsed) > MAX_OPTIONS * 2:
             raise ValidationError(_("This poll has too many options already."))
         return parsed
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        if data.get("lines"):
+            self.past_warning = refuse_past(self, "lines", data["lines"], self.poll.zone)
+        return data
 
 
 class RenameOptionForm(forms.Form):
@@ -528,5 +594,12 @@ class CopyForm(forms.Form):
 
 class DeleteForm(forms.Form):
     confirm = forms.BooleanField(
-        label=_("Yes, delete this poll with all its answers and comments"), required=True
+        label=_("Yes, delete this poll with all its answers and comments"),
+        required=True,
+        error_messages={
+            "required": _(
+                "To delete the poll, tick “Yes, delete this poll” and press “Delete the poll” "
+                "again. To keep it, press Cancel."
+            )
+        },
     )

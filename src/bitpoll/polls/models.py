@@ -6,7 +6,8 @@ Data model (backup/restore and the benchmark rely on it):
   the secret in the admin link (/<slug>/admin/<token>/). `kind` is date, datetime or text;
   `time_zone` is an IANA name used to show and parse date-and-time options. `deadline` (aware,
   nullable) and `is_closed` stop new answers. Settings: one_answer_per_name, require_name,
-  allow_anonymous, results_visibility, hide_participant_names, allow_comments. `description` is
+  allow_anonymous, results_visibility, hide_participant_names, allow_comments, listed_publicly
+  (opt-in: the home page lists the poll's public link). `description` is
   Markdown; `description_html` caches its sanitised rendering. `version` is bumped by every write
   that changes what the poll page shows (use `touch()` or the functions in services.py), so the
   results grid can be cached under (pk, version).
@@ -157,6 +158,7 @@ class Poll(models.Model):
     )
     hide_participant_names = models.BooleanField(_("hide participant names"), default=False)
     allow_comments = models.BooleanField(_("allow comments"), default=True)
+    listed_publicly = models.BooleanField(_("listed on the home page"), default=False)
     admin_token_hash = models.CharField(max_length=64, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
