@@ -25,7 +25,7 @@ def fill_name_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("polls", "0002_drop_redundant_fk_indexes"),
+        ("polls", "0003_poll_listed_publicly"),
     ]
 
     operations = [

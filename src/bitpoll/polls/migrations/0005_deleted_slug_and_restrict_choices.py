@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("polls", "0003_entry_name_key"),
+        ("polls", "0004_entry_name_key"),
     ]
 
     operations = [
