@@ -15,7 +15,7 @@ let
     django_5
     gunicorn
     whitenoise
-    markdown
+    markdown-it-py
     nh3
     tzdata
   ];

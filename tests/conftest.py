@@ -56,6 +56,32 @@ from django.conf import settings  # noqa: E402
 settings.INSTALLED_APPS  # noqa: B018
 
 
+def _post_forms_urlencoded() -> None:
+    """Make the test client post form data as browsers post Bitpoll's forms: urlencoded.
+
+    Django's test client sends a dict as multipart/form-data, which Bitpoll refuses outright
+    (nothing is uploaded; see bitpoll.core.bodylimit). A test that means to send another
+    content type passes `content_type=` explicitly and is left alone.
+    """
+    from collections.abc import Mapping
+    from urllib.parse import urlencode
+
+    from django.test import Client
+
+    urlencoded = "application/x-www-form-urlencoded"
+    original = Client.post
+
+    def post(self: Client, path: str, data: object = None, content_type: str = urlencoded, **kw):  # type: ignore[no-untyped-def]
+        if content_type == urlencoded and isinstance(data, Mapping):
+            data = urlencode([(k, v) for k, v in data.items() if v is not None], doseq=True)
+        return original(self, path, data, content_type=content_type, **kw)
+
+    Client.post = post  # type: ignore[method-assign]
+
+
+_post_forms_urlencoded()
+
+
 def pytest_report_header() -> str:
     return f"bitpoll database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
 

@@ -360,6 +360,8 @@ def env_link(
     if len(text) > 80 or any(ord(ch) < 32 for ch in text):
         raise bad(text_name, text, "a link text of at most 80 characters on one line")
     return url, text
+
+
 @dataclass(frozen=True)
 class Rate:
     """At most `count` times per `seconds`, counted in fixed windows of that length."""
@@ -392,3 +394,21 @@ def parse_rate(name: str, value: str) -> Rate | None:
 def env_rate(name: str, default: str) -> Rate | None:
     value = _raw(name)
     return parse_rate(name, default if value is None else value)
+
+
+_SIZE_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2}
+
+
+def env_size(name: str, default: int, minimum: int, maximum: int) -> int:
+    """A size in bytes: a whole number, optionally followed by k/KiB or m/MiB (powers of 1024)."""
+    value = _raw(name)
+    if value is None:
+        return default
+    match = re.fullmatch(r"([0-9]{1,12})\s*([A-Za-z]*)", value)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _SIZE_UNITS:
+        raise bad(name, value, "a size in bytes such as 1048576, 512KiB or 1MiB")
+    size = int(match.group(1)) * _SIZE_UNITS[unit]
+    if not minimum <= size <= maximum:
+        raise bad(name, value, f"a size from {minimum} to {maximum} bytes")
+    return size

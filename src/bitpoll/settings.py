@@ -69,6 +69,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "bitpoll.core.middleware.security_headers",
+    # Before anything that reads the body (CSRF, forms): oversized and multipart bodies are
+    # refused unread.
+    "bitpoll.core.bodylimit.body_limit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside WhiteNoise, which serves static files precompressed; pages are compressed here.
     # Django adds random bytes to each gzip header against BREACH, and CSRF tokens are masked
@@ -172,8 +175,11 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W016",
 ]
 
-# Answers and comments are small; anything bigger is a mistake or an attack.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
+# Answers and comments are small; anything bigger is a mistake or an attack. Bodies over the
+# limit are refused unread (bitpoll.core.bodylimit), multipart ones always: nothing is uploaded.
+MAX_BODY_SIZE = conf.env_size("MAX_BODY_SIZE", 1024 * 1024, minimum=64 * 1024, maximum=64 * 1024**2)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_SIZE
+FILE_UPLOAD_HANDLERS: list[str] = []
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 _email = conf.env_email("EMAIL_URL")

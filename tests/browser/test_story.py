@@ -99,7 +99,7 @@ def test_it_walks_from_creating_to_the_best_option_and_the_csv(new_context: NewC
     # Bob, on another device without his cookie, opens the secret edit link.
     bob_phone = new_context().new_page()
     bob_phone.goto(edit_link)
-    expect(bob_phone.get_by_role("heading", name="Change your answer")).to_be_visible()
+    expect(bob_phone.get_by_role("heading", name="Change the answer of Bob")).to_be_visible()
     first = option_group(bob_phone, one)
     expect(first.get_by_role("radio", name="Yes", exact=True)).to_be_checked()
     first.get_by_role("radio", name="No", exact=True).check()

@@ -198,3 +198,37 @@ def test_it_rolls_back_rows_that_point_at_nothing(archive_path: Path, tmp_path: 
         restore(bad)
     assert not User.objects.exists()
     assert not Group.objects.exists()
+
+
+def test_it_renders_stored_html_again_instead_of_trusting_the_archive(
+    alice: User, tmp_path: Path
+) -> None:
+    """An archive with edited description_html and a matching checksum restores harmless HTML."""
+    from django.test import Client
+
+    from bitpoll.polls import services
+    from bitpoll.polls.models import Poll
+
+    poll, _token = services.create_poll(
+        title="Lunch", description="*Hi*", kind="text", time_zone="UTC", options=[]
+    )
+    path = tmp_path / "good.tar.gz"
+    call_command("backup", "--output", str(path), stdout=StringIO())
+    evil = '<meta http-equiv="refresh" content="0;url=https://evil.example/">'
+
+    def edit(data: bytes) -> bytes:
+        lines = []
+        for line in data.splitlines():
+            row = json.loads(line)
+            if row["model"] == "polls.poll":
+                row["fields"]["description_html"] = evil
+            lines.append(json.dumps(row, sort_keys=True).encode())
+        return b"\n".join(lines) + b"\n"
+
+    forged = archives.repack(path, tmp_path / "forged.tgz", edit_data=edit, fix_checksum=True)
+    output = restore(forged, "--force")
+    assert "Rendered 1 poll description(s) again" in output
+    restored = Poll.objects.get(slug=poll.slug)
+    assert restored.description_html.strip() == "<p><em>Hi</em></p>"
+    page = Client().get(f"/{poll.slug}/").content.decode()
+    assert "http-equiv" not in page and "<em>Hi</em>" in page

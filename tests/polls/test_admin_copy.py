@@ -43,3 +43,36 @@ def test_it_rejects_a_shift_out_of_range(world: World) -> None:
 
 def test_it_proposes_a_title(world: World) -> None:
     assert b'value="Copy of Team lunch"' in world.alice.client.get(world.admin + "copy/").content
+
+
+@pytest.mark.parametrize(
+    ("lines", "time"),
+    [("2027-03-21 02:15-03:00", "2027-03-28 02:15"), ("2027-03-21 02:30", "2027-03-28 02:30")],
+)
+def test_it_refuses_a_copy_into_a_daylight_saving_gap(db: None, lines: str, time: str) -> None:
+    """Europe/Berlin skips 02:00-03:00 on 2027-03-28: refused as the create form refuses it."""
+    from django.test import Client
+
+    poll, token = make_poll(kind="datetime", lines=lines)
+    response = Client().post(f"/{poll.slug}/admin/{token}/copy/", {"title": "Gap", "days": "7"})
+    assert response.status_code == 400
+    assert f"{time} does not exist in Europe/Berlin" in response.content.decode()
+    assert not Poll.objects.filter(title="Gap").exists()
+    created = Client().post(
+        "/new/",
+        {"title": "Gap", "kind": "datetime", "time_zone": "Europe/Berlin", "options": time,
+         "scale": "default", "results_visibility": "always"},
+    )  # fmt: skip
+    assert (
+        created.status_code == 400 and "does not exist in Europe/Berlin" in created.content.decode()
+    )
+
+
+def test_it_refuses_a_copy_whose_deadline_falls_into_a_gap(db: None) -> None:
+    from django.test import Client
+
+    deadline = dt.datetime(2027, 3, 21, 1, 30, tzinfo=dt.UTC)  # 02:30 CET
+    poll, token = make_poll(kind="datetime", lines="2027-03-22 10:00", deadline=deadline)
+    response = Client().post(f"/{poll.slug}/admin/{token}/copy/", {"title": "Gap", "days": "7"})
+    assert response.status_code == 400
+    assert not Poll.objects.filter(title="Gap").exists()

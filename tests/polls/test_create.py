@@ -39,7 +39,7 @@ def test_it_creates_a_poll_and_lands_on_the_admin_page(client: Client) -> None:
     assert response.status_code == 302
     poll = Poll.objects.get()
     slug, _admin, token = response["Location"].strip("/").split("/")
-    assert slug == poll.slug and len(slug) == 12
+    assert slug == poll.slug and len(slug) == 14
     assert tokens.check_token(token, poll.admin_token_hash)
     assert token not in poll.admin_token_hash
     page = client.get(response["Location"])

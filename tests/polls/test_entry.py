@@ -30,11 +30,47 @@ def test_it_shows_the_answer_for_editing(world: World) -> None:
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_it_remembers_the_answer_in_a_new_browser(world: World) -> None:
+def test_it_remembers_the_answer_in_a_new_browser_once_asked_to(world: World) -> None:
     other_device = Client()
-    response = other_device.get(world.edit_link(world.bob))
+    page = other_device.get(world.edit_link(world.bob))
+    assert access.ENTRY_COOKIE not in page.cookies
+    assert "This edit link belongs to the answer of Bob" in page.content.decode()
+    response = other_device.post(world.edit_link(world.bob) + "adopt/")
+    assert response.status_code == 302
     assert response.cookies[access.ENTRY_COOKIE].value.startswith(f"{world.bob.entry.pk}.")  # type: ignore[union-attr]
     assert b"<tr class=me>" in other_device.get(world.public).content
+
+
+def test_opening_someone_elses_edit_link_keeps_ones_own_answer(world: World) -> None:
+    """Mallory sends Carol her edit link: Carol stays Carol until she confirms otherwise."""
+    carol = world.carol.client
+    page = carol.get(world.edit_link(world.bob))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Change the answer of Bob" in html and "adopt-answer" in html
+    assert "keeps its own answer until you confirm" in html
+    assert access.ENTRY_COOKIE not in page.cookies
+    poll_page = carol.get(world.public).content.decode()
+    assert "Carol" in poll_page and "You answered as Bob" not in poll_page
+    # A comment posted next is Carol's, not deletable through Bob's secret.
+    carol.post(f"{world.public}comment/", {"author": "Carol", "text": "mine"})
+    comment = world.poll.comments.get(text="mine")
+    assert comment.entry_id == world.carol.entry.pk  # type: ignore[union-attr]
+    assert (
+        not world.bob.client.post(f"{world.public}comment/{comment.pk}/delete/").status_code == 302
+    )
+
+
+def test_the_owner_sees_no_question(world: World) -> None:
+    html = world.bob.client.get(world.edit_link(world.bob)).content.decode()
+    assert "Change your answer" in html and "adopt-answer" not in html
+
+
+def test_adopting_needs_the_secret_and_a_post(world: World) -> None:
+    link = world.edit_link(world.bob)
+    assert world.dave.client.get(link + "adopt/").status_code == 405
+    forged = link.replace(world.bob.token, "x" * 43)
+    assert world.dave.client.post(forged + "adopt/").status_code == 404
 
 
 def test_it_saves_changes(world: World) -> None:

@@ -22,6 +22,7 @@ POST_ONLY = [
     "{public}comment/",
     "{public}comment/{comment_id}/delete/",
     "{entry}delete/",
+    "{entry}adopt/",
     "{admin}close/",
     "{admin}reopen/",
     "{admin}options/{option_id}/remove/",

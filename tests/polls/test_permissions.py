@@ -109,6 +109,7 @@ CASES = [
     Case("bob's edit page", "get", _bob_entry(""), _nothing, BOB_OK),
     Case("bob's edit save", "post", _bob_entry(""), _answer, BOB_REDIRECT),
     Case("bob's delete", "post", _bob_entry("delete/"), _nothing, BOB_REDIRECT),
+    Case("adopt bob's answer", "post", _bob_entry("adopt/"), _nothing, BOB_REDIRECT),
     Case("admin dashboard", "get", _admin(""), _nothing, ADMIN_OK),
     Case("admin edit form", "get", _admin("edit/"), _nothing, ADMIN_OK),
     Case("admin edit save", "post", _admin("edit/"), _edit, ADMIN_REDIRECT),

@@ -6,6 +6,8 @@ field comes back escaped, and oversized input is refused with a 4xx.
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 
 import pytest
@@ -44,6 +46,17 @@ text = st.one_of(
     st.sampled_from(PAYLOADS),
     st.tuples(st.text(max_size=20), st.sampled_from(PAYLOADS)).map("".join),
 )
+# Time-zone strings that are not zones: directories and data files of the zone database, paths.
+ODD_ZONES = [
+    "Europe", "America", "posix", "right", "Etc", "zone1970.tab", "tzdata.zi", "iso3166.tab",
+    "leapseconds", "posixrules", "Factory", "../etc/passwd", "/etc/passwd", "Europe/../UTC",
+    "Europe/Berlin/", " UTC", "utc", "Europe/Berlin\x00", "EUROPE/BERLIN", ".", "..", "",
+]  # fmt: skip
+zones = st.one_of(
+    st.sampled_from(["UTC", "Europe/Berlin", "Pacific/Apia", *ODD_ZONES]),
+    st.from_regex(r"[A-Za-z0-9_./+-]{0,40}", fullmatch=True),
+    text,
+)
 PROPERTY_SETTINGS = settings(
     max_examples=25,
     deadline=None,
@@ -81,7 +94,7 @@ def _post(client: Client, token: str, path: str, data: dict[str, object]) -> Non
     description=text,
     options=text,
     kind=st.one_of(st.sampled_from(["date", "datetime", "text"]), text),
-    zone=st.one_of(st.sampled_from(["UTC", "Europe/Berlin"]), text),
+    zone=zones,
     slug=st.one_of(st.from_regex(r"[a-z0-9-]{0,12}", fullmatch=True), text),
     deadline=st.one_of(
         st.just(""), st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M")), text
@@ -170,7 +183,7 @@ def test_comment_never_fails(world: World, author: str, body: str, cookie: str) 
 
 
 @PROPERTY_SETTINGS
-@given(title=text, description=text, zone=text, deadline=text, visibility=text, flag=text)
+@given(title=text, description=text, zone=zones, deadline=text, visibility=text, flag=text)
 def test_admin_edit_never_fails(
     world: World, title: str, description: str, zone: str, deadline: str, visibility: str, flag: str
 ) -> None:
@@ -305,3 +318,131 @@ def test_it_rejects_overlong_fields_with_a_form_error(db: None, field: str) -> N
     response = Client().post("/new/", data)
     assert response.status_code == 400
     assert b"Ensure this value has at most" in response.content
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe", "posix", "zone1970.tab", "../etc/passwd", "Europe/Berlin/"]
+)
+def test_an_odd_time_zone_is_a_form_error(world: World, zone: str) -> None:
+    """Directories and files of the zone database are refused like any unknown name."""
+    data = {"title": "t", "kind": "datetime", "time_zone": zone, "options": "2030-01-01 10:00",
+            "scale": "default", "results_visibility": "always"}  # fmt: skip
+    created = Client().post("/new/", data)
+    assert created.status_code == 400 and b"is not a known time zone" in created.content
+    edited = world.alice.client.post(
+        world.admin + "edit/", {"title": "t", "time_zone": zone, "results_visibility": "always"}
+    )
+    assert edited.status_code == 400 and b"is not a known time zone" in edited.content
+
+
+# Daylight-saving and date-line changes of a few zones: whole hours, half an hour (Lord Howe),
+# and a skipped day (Apia, 2011-12-30).
+DST_ZONES = ["Europe/Berlin", "America/Los_Angeles", "Australia/Lord_Howe", "Pacific/Apia"]
+
+
+def _transitions(zone_name: str, first: int = 2010, last: int = 2030) -> list[dt.datetime]:
+    """The UTC instants at which the zone's offset changes, to the minute."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    step = dt.timedelta(hours=6)
+    found = []
+    t = dt.datetime(first, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(last + 1, 1, 1, tzinfo=dt.UTC)
+    while t < end:
+        if t.astimezone(zone).utcoffset() != (t + step).astimezone(zone).utcoffset():
+            lo, hi = 0, int(step.total_seconds()) // 60  # minutes after t
+            before = t.astimezone(zone).utcoffset()
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                moment = t + dt.timedelta(minutes=mid)
+                lo, hi = (mid, hi) if moment.astimezone(zone).utcoffset() == before else (lo, mid)
+            found.append(t + dt.timedelta(minutes=hi))
+        t += step
+    return found
+
+
+TRANSITIONS = [(zone, t) for zone in DST_ZONES for t in _transitions(zone)]
+
+
+def _near(zone: zoneinfo.ZoneInfo, instant: dt.datetime, days: int, minutes: int) -> dt.datetime:
+    """A wall-clock time `minutes` from the change, `days` before the day of the change."""
+    wall = instant.astimezone(zone).replace(tzinfo=None) + dt.timedelta(minutes=minutes)
+    return wall - dt.timedelta(days=days)
+
+
+def test_there_are_transitions_to_check() -> None:
+    assert {zone for zone, _ in TRANSITIONS} == set(DST_ZONES)
+    assert len(TRANSITIONS) > 100
+
+
+@pytest.mark.parametrize("zone_name", DST_ZONES)
+def test_shifting_onto_every_transition_keeps_the_wall_clock_or_refuses(zone_name: str) -> None:
+    """Every slot moved onto a change: the same wall-clock time, or a ValidationError."""
+    from django.core.exceptions import ValidationError
+
+    from bitpoll.polls.options import ParsedOption, local_to_utc, shift
+
+    zone = zoneinfo.ZoneInfo(zone_name)
+    refused = kept = 0
+    for name, instant in TRANSITIONS:
+        if name != zone_name:
+            continue
+        for days in (-7, -1, 1, 7):
+            for minutes in range(-120, 121, 15):
+                wall = _near(zone, instant, days, minutes)
+                try:
+                    start = local_to_utc(wall.date(), wall.hour, wall.minute, zone)
+                    end = local_to_utc(wall.date(), 23, 59, zone) if wall.hour < 23 else None
+                except ValidationError:
+                    continue  # not a time on the original day either
+                option = ParsedOption(start=start, end=end)
+                try:
+                    moved = shift(option, days, zone)
+                except ValidationError:
+                    refused += 1
+                    continue
+                kept += 1
+                assert moved.start is not None
+                local = moved.start.astimezone(zone).replace(tzinfo=None)
+                assert local == wall + dt.timedelta(days=days)
+                assert moved.end is None or moved.end > moved.start
+    assert kept and refused
+
+
+@PROPERTY_SETTINGS
+@given(
+    transition=st.sampled_from(TRANSITIONS),
+    days=st.sampled_from([-7, -1, 1, 7, 14]),
+    minutes=st.integers(-120, 120),
+    length=st.sampled_from([0, 15, 45, 60, 90]),
+)
+def test_copying_over_any_transition_never_fails(
+    db: None, transition: tuple[str, dt.datetime], days: int, minutes: int, length: int
+) -> None:
+    """Copy a datetime poll so that its slot lands on a change: a copy or a form error."""
+    from django.core.exceptions import ValidationError
+
+    from .conftest import make_poll
+
+    zone_name, instant = transition
+    zone = zoneinfo.ZoneInfo(zone_name)
+    wall = _near(zone, instant, days, minutes)
+    line = f"{wall:%Y-%m-%d %H:%M}"
+    if length and (wall + dt.timedelta(minutes=length)).date() == wall.date():
+        line += f"-{wall + dt.timedelta(minutes=length):%H:%M}"
+    try:
+        poll, secret = make_poll(kind="datetime", lines=line, time_zone=zone_name)
+    except ValidationError:
+        return  # the original slot does not exist or ends before it starts
+    admin = f"/{poll.slug}/admin/{secret}/"
+    client, token = _csrf_client(admin + "copy/")
+    response = client.post(
+        admin + "copy/", {"title": "Copy", "days": days, "csrfmiddlewaretoken": token}
+    )
+    _check(response)
+    if response.status_code == 302:
+        copied = Poll.objects.get(slug=response["Location"].split("/")[1]).options.get()
+        assert copied.start is not None
+        moved = copied.start.astimezone(zone).replace(tzinfo=None)
+        assert moved == wall.replace(second=0) + dt.timedelta(days=days)
+    else:
+        assert response.status_code == 400

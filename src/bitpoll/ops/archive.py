@@ -4,6 +4,10 @@
   applied migrations per app, the row count per model and the SHA-256 and size of the data.
 - `data.jsonl`: the canonical dump (see bitpoll.ops.dump).
 
+The checksum detects damage, not tampering: it is a plain SHA-256, not keyed with the secret
+key, because an archive must restore on a new host under a new key. Nothing restored is
+trusted to be safe to show: restore renders stored HTML again from its source text.
+
 Archives are written atomically: into a temporary file in the target directory (mode 0600),
 flushed and fsynced, renamed over the final name, then the directory is fsynced so that the
 rename itself survives a crash. A reader either sees the previous file or the complete new one.

@@ -43,6 +43,7 @@ class RestoreResult:
     replaced: dict[str, int]
     forward_migrations: int
     loaded: dict[str, int] = field(default_factory=dict)
+    rerendered: int = 0
 
 
 def database_contents(connection: BaseDatabaseWrapper) -> dict[str, int]:
@@ -257,6 +258,11 @@ def restore_archive(
                     "migrate", database=using, interactive=False, verbosity=0, skip_checks=True
                 )
             _reset_sequences(connection)
+            # Stored HTML is derived data: made again from the source text, so that an
+            # archive can never put markup on a page that the sanitiser did not produce.
+            from bitpoll.polls.services import rerender_descriptions
+
+            result.rerendered = rerender_descriptions(using)
             if sqlite:
                 connection.check_constraints()
     except (ArchiveError, RestoreError):

@@ -7,11 +7,13 @@ only hashes and are never shown.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from bitpoll.polls.models import Choice, Comment, Option, Poll
+from bitpoll.polls import services
+from bitpoll.polls.models import Choice, Comment, DeletedSlug, Option, Poll
 
 
 class ChoiceInline(admin.TabularInline):
@@ -45,6 +47,8 @@ class PollAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Poll, form: object, change: bool) -> None:
         super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+        if change and "one_answer_per_name" in form.changed_data:  # type: ignore[attr-defined]
+            services.sync_name_keys(obj)
         obj.touch()
 
     def save_related(
@@ -66,7 +70,31 @@ class CommentAdmin(admin.ModelAdmin):
     exclude = ["edit_token_hash"]
     raw_id_fields = ["poll", "entry"]
 
+    # Every change to a comment changes its poll's page: bump the version (cached pages).
+    def save_model(self, request: HttpRequest, obj: Comment, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[arg-type]
+        obj.poll.touch()
+
     def delete_model(self, request: HttpRequest, obj: Comment) -> None:
         poll = obj.poll
         super().delete_model(request, obj)
         poll.touch()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        polls = list(Poll.objects.filter(comments__in=queryset).distinct())
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
+            for poll in polls:
+                poll.touch()
+
+
+@admin.register(DeletedSlug)
+class DeletedSlugAdmin(admin.ModelAdmin):
+    """Link names of deleted polls, blocked for a while; deleting one frees it early."""
+
+    list_display = ["slug", "deleted"]
+    search_fields = ["slug"]
+    readonly_fields = ["slug", "deleted"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -8,6 +8,7 @@ import io
 from collections.abc import Sequence
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -246,6 +247,9 @@ def copy(request: HttpRequest, slug: str, token: str) -> HttpResponse:
                     new, new_token = services.copy_poll(
                         poll, form.cleaned_data["title"], form.cleaned_data["days"]
                     )
+            except ValidationError as exc:
+                # A moved time the clocks skip: refused as the create form refuses it.
+                form.add_error("days", exc)
             except (OverflowError, ValueError):
                 form.add_error("days", _("That moves the options out of the supported range."))
             else:

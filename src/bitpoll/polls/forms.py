@@ -13,7 +13,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bitpoll.polls.models import Choice, Option, Poll, validate_slug, validate_time_zone
+from bitpoll.polls.models import (
+    Choice,
+    DeletedSlug,
+    Option,
+    Poll,
+    validate_slug,
+    validate_time_zone,
+)
+from bitpoll.polls.names import name_key
 from bitpoll.polls.options import MAX_OPTIONS, ParsedOption, local_to_utc, parse_lines
 from bitpoll.polls.services import Answer, ChoiceData
 
@@ -200,7 +208,7 @@ class PollCreateForm(SettingsFields):
         value = self.cleaned_data["slug"].strip()
         if value:
             validate_slug(value)
-            if Poll.objects.filter(slug=value).exists():
+            if Poll.objects.filter(slug=value).exists() or DeletedSlug.blocks(value):
                 raise ValidationError(_("This link name is taken. Pick another."))
         return value
 
@@ -377,7 +385,15 @@ class AnswerForm(forms.Form):
 
     def clean_name(self) -> str:
         name = " ".join(_text(self.cleaned_data["name"]).split())
-        if self.poll.one_answer_per_name and name and name.casefold() in self.taken_names:
+        key = name_key(name)
+        if name and not key:  # only invisible characters
+            if self.name_required:
+                raise ValidationError(self.fields["name"].error_messages["required"])
+            name = ""
+        # taken_names holds name keys the database refused (services.NameTaken): names are
+        # never checked against other answers before the answer is complete, so that an
+        # invalid form cannot be used to find out who has answered.
+        if self.poll.one_answer_per_name and name and key in self.taken_names:
             raise ValidationError(
                 _(
                     "Someone named “%(name)s” has already answered. Use your edit link to change that answer."

@@ -146,15 +146,28 @@ def parse_lines(kind: str, text: str, zone: zoneinfo.ZoneInfo) -> list[ParsedOpt
 
 
 def shift(option: ParsedOption, days: int, zone: zoneinfo.ZoneInfo) -> ParsedOption:
-    """The same option `days` later, keeping the wall-clock time across daylight-saving changes."""
+    """The same option `days` later, keeping the wall-clock time across daylight-saving changes.
+
+    Moved times are read as the create form reads them (local_to_utc): a time the clocks skip
+    on the new day is refused with a ValidationError naming it, never moved silently, and a
+    slot that would no longer end after it starts is refused too.
+    """
     delta = dt.timedelta(days=days)
     if option.date is not None:
-        return ParsedOption(date=option.date + delta)
+        return ParsedOption(date=_sane(option.date + delta))
     if option.start is not None:
 
         def move(value: dt.datetime) -> dt.datetime:
             local = value.astimezone(zone).replace(tzinfo=None) + delta
-            return local.replace(tzinfo=zone).astimezone(dt.UTC)
+            return local_to_utc(_sane(local.date()), local.hour, local.minute, zone)
 
-        return ParsedOption(start=move(option.start), end=move(option.end) if option.end else None)
+        start = move(option.start)
+        end = move(option.end) if option.end else None
+        if end is not None and end <= start:
+            local = start.astimezone(zone)
+            raise ValidationError(
+                _("The slot at %(time)s would end before it starts in %(zone)s.")
+                % {"time": f"{local:%Y-%m-%d %H:%M}", "zone": zone.key}
+            )
+        return ParsedOption(start=start, end=end)
     return option

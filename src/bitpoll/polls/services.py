@@ -15,7 +15,18 @@ from django.db.models import Max
 from django.utils import timezone
 
 from bitpoll.polls import sql, tokens
-from bitpoll.polls.models import DEFAULT_SCALE, Choice, Comment, Entry, Option, Poll, Vote
+from bitpoll.polls.models import (
+    DEFAULT_SCALE,
+    Choice,
+    Comment,
+    DeletedSlug,
+    Entry,
+    Option,
+    Poll,
+    Vote,
+    render_markdown,
+)
+from bitpoll.polls.names import name_key
 from bitpoll.polls.options import ParsedOption, shift
 
 ScaleRow = tuple[object, str, str, Decimal]
@@ -37,6 +48,41 @@ class Answer:
 
 class SlugTaken(Exception):
     """The custom link name was taken between validation and saving."""
+
+
+class NameTaken(Exception):
+    """In a poll with one answer per name, another answer holds this name (see names.py)."""
+
+
+def _name_key(poll: Poll, name: str) -> str:
+    return name_key(name) if poll.one_answer_per_name else ""
+
+
+def _name_taken(poll: Poll, key: str, entry_id: int | None = None) -> bool:
+    """Whether the error just raised was the one-answer-per-name constraint."""
+    if not key:
+        return False
+    others = poll.entries.filter(name_key=key)
+    if entry_id is not None:
+        others = others.exclude(pk=entry_id)
+    return others.exists()
+
+
+def sync_name_keys(poll: Poll) -> None:
+    """Fill or clear the poll's name keys after its one-answer-per-name setting changed.
+
+    Answers given before the setting was turned on may share a name; the oldest one holds the
+    key and the others stay as they are (their key empty), so that nothing is lost.
+    """
+    entries = list(poll.entries.order_by("created", "pk"))
+    seen: set[str] = set()
+    for entry in entries:
+        key = _name_key(poll, entry.name)
+        entry.name_key = "" if key in seen else key
+        seen.add(key)
+    # Clear first so that moving a key from one answer to another never collides midway.
+    poll.entries.exclude(name_key="").update(name_key="")
+    Entry.objects.bulk_update([e for e in entries if e.name_key], ["name_key"], batch_size=500)
 
 
 def _option_from(poll: Poll, parsed: ParsedOption, order: int) -> Option:
@@ -65,6 +111,8 @@ def create_poll(
 ) -> tuple[Poll, str]:
     """Create a poll with its options and scale; return it and the raw admin secret."""
     raw, hashed = tokens.new_token()
+    if slug and DeletedSlug.blocks(slug):
+        raise SlugTaken(slug)
     poll = Poll(
         slug=slug or tokens.random_slug(),
         title=title,
@@ -89,9 +137,12 @@ def create_poll(
 
 @transaction.atomic
 def update_poll(poll: Poll, fields: Mapping[str, object]) -> None:
+    was_one_per_name = poll.one_answer_per_name
     for name, value in fields.items():
         setattr(poll, name, value)
     poll.save()
+    if poll.one_answer_per_name != was_one_per_name:
+        sync_name_keys(poll)
     poll.touch()
 
 
@@ -148,7 +199,7 @@ def rename_option(option: Option, parsed: ParsedOption) -> None:
 def set_scale(poll: Poll, keep: Mapping[int, ChoiceData], add: Sequence[ChoiceData]) -> None:
     """Replace the scale: update the choices in `keep` (by id), delete the others, add `add`.
 
-    Callers make sure no deleted choice has votes (Vote.choice is PROTECTed).
+    Callers make sure no deleted choice has votes (Vote.choice is RESTRICTed).
     """
     order = 0
     for choice in poll.choices.all():
@@ -171,7 +222,6 @@ def set_scale(poll: Poll, keep: Mapping[int, ChoiceData], add: Sequence[ChoiceDa
     poll.touch()
 
 
-@transaction.atomic
 def add_entry(
     poll: Poll,
     name: str,
@@ -182,28 +232,62 @@ def add_entry(
 
     `admit`, if given, runs first in the same transaction and may raise to refuse the answer
     (the rate limit: counted under the write lock the answer takes anyway).
+    Raises NameTaken when the poll takes one answer per name and the name is taken: decided
+    by the database's unique constraint inside the write, so parallel requests store one.
     """
-    if admit is not None:
-        admit()
     raw, hashed = tokens.new_token()
+    key = _name_key(poll, name)
     # In SQL written once (see sql.py): answers come in bursts, and the ORM's query
     # compilation was most of their cost.
     now = timezone.now()
-    entry_id = sql.insert_entry(poll.pk, name, hashed, now)
-    sql.insert_votes(entry_id, ((oid, a.choice_id, a.comment) for oid, a in answers.items()))
-    poll.touch()
+    try:
+        with transaction.atomic():
+            if admit is not None:
+                admit()
+            entry_id = sql.insert_entry(poll.pk, name, key, hashed, now)
+            sql.insert_votes(
+                entry_id, ((oid, a.choice_id, a.comment) for oid, a in answers.items())
+            )
+            poll.touch()
+    except IntegrityError:
+        if _name_taken(poll, key):
+            raise NameTaken(name) from None
+        raise
     entry = Entry(
-        pk=entry_id, poll_id=poll.pk, name=name, edit_token_hash=hashed, created=now, updated=now
+        pk=entry_id,
+        poll_id=poll.pk,
+        name=name,
+        name_key=key,
+        edit_token_hash=hashed,
+        created=now,
+        updated=now,
     )
     return entry, raw
 
 
-@transaction.atomic
 def update_entry(entry: Entry, name: str, answers: Mapping[int, Answer]) -> None:
-    """Replace the answers on the given (visible) options; votes on removed options stay."""
+    """Replace the answers on the given (visible) options; votes on removed options stay.
+
+    Raises NameTaken as add_entry does when the new name belongs to another answer.
+    """
+    old = (entry.name, entry.name_key)
     entry.name = name
+    if name != old[0]:
+        entry.name_key = _name_key(entry.poll, name)
+    try:
+        with transaction.atomic():
+            _update_entry(entry, answers)
+    except IntegrityError:
+        taken = _name_taken(entry.poll, entry.name_key, entry.pk)
+        entry.name, entry.name_key = old
+        if taken:
+            raise NameTaken(name) from None
+        raise
+
+
+def _update_entry(entry: Entry, answers: Mapping[int, Answer]) -> None:
     entry.updated = timezone.now()
-    entry.save(update_fields=["name", "updated"])
+    entry.save(update_fields=["name", "name_key", "updated"])
     visible = list(entry.poll.options.filter(is_deleted=False).values_list("pk", flat=True))
     entry.votes.filter(option_id__in=visible).exclude(option_id__in=list(answers)).delete()
     current = {v.option_id: v for v in entry.votes.filter(option_id__in=list(answers))}
@@ -257,10 +341,25 @@ def delete_comments(poll: Poll, comment_ids: Iterable[int]) -> int:
     return deleted
 
 
+def rerender_descriptions(using: str = "default") -> int:
+    """Render every poll's description_html again from its Markdown; return how many changed.
+
+    The stored HTML is output unescaped, so HTML that did not come from render_markdown (an
+    edited backup archive, a row written by hand) must never reach a page: restore calls this.
+    """
+    changed = []
+    for poll in Poll.objects.using(using).only("pk", "description", "description_html"):
+        html = render_markdown(poll.description)
+        if html != poll.description_html:
+            poll.description_html = html
+            changed.append(poll)
+    Poll.objects.using(using).bulk_update(changed, ["description_html"], batch_size=200)
+    return len(changed)
+
+
 def delete_poll(poll: Poll) -> None:
-    # Votes protect their choices, so remove the answers before the poll cascades.
+    """Delete the poll with everything in it; its link name stays blocked (DeletedSlug)."""
     with transaction.atomic():
-        Vote.objects.filter(entry__poll=poll).delete()
         poll.delete()
 
 

@@ -32,6 +32,11 @@ def check_token(raw: str | None, hashed: str) -> bool:
     return hmac.compare_digest(hash_token(raw), hashed)
 
 
+SLUG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# 14 characters of 36 carry 72.4 bits: unguessable, still short enough to share.
+SLUG_LENGTH = 14
+
+
 def random_slug() -> str:
-    """Twelve URL-safe characters (72 bits): unguessable, short enough to share."""
-    return secrets.token_urlsafe(9).lower().replace("_", "x").replace("-", "y")[:12]
+    """A random link name: SLUG_LENGTH lowercase letters and digits (at least 72 bits)."""
+    return "".join(secrets.choice(SLUG_ALPHABET) for _ in range(SLUG_LENGTH))

@@ -30,6 +30,11 @@ urlpatterns = [
     path("<str:slug>/results/", views.results_list, name="results_list"),
     path("<str:slug>/entry/<id:entry_id>/<str:token>/", views.entry, name="entry"),
     path(
+        "<str:slug>/entry/<id:entry_id>/<str:token>/adopt/",
+        views.entry_adopt,
+        name="entry_adopt",
+    ),
+    path(
         "<str:slug>/entry/<id:entry_id>/<str:token>/delete/",
         views.entry_delete,
         name="entry_delete",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from bitpoll.polls import access, page, pagecache, services, sql, tokens
 from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
 from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
+from bitpoll.polls.names import name_key
 from bitpoll.ratelimit import limits
 
 MAX_ANSWERS_PER_POLL = 5000
@@ -59,11 +60,12 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 def _answer_form(
-    poll: Poll, data: page.PageData, post: object = None, entry: Entry | None = None
+    poll: Poll,
+    data: page.PageData,
+    post: object = None,
+    entry: Entry | None = None,
+    taken: frozenset[str] = frozenset(),
 ) -> AnswerForm:
-    taken = {
-        e.name.casefold() for e in data.entries if e.name and (entry is None or e.pk != entry.pk)
-    }
     return AnswerForm(
         post,  # type: ignore[arg-type]
         poll=poll,
@@ -81,6 +83,7 @@ def _render_poll(
     status: int = 200,
     extra: dict[str, object] | None = None,
     post: object = None,
+    taken: frozenset[str] = frozenset(),
 ) -> HttpResponse:
     """The poll page; with `post`, its answer form is shown filled in from it, with errors."""
     # A full render costs as much as the poll is big, so each one counts against the client.
@@ -88,7 +91,7 @@ def _render_poll(
     viewer = access.viewer(request)
     data = page.load(poll, viewer)
     ctx = page.context(data, viewer, admin=False)
-    ctx["form"] = _answer_form(poll, data, post) if poll.is_open else None
+    ctx["form"] = _answer_form(poll, data, post, taken=taken) if poll.is_open else None
     ctx["comment_form"] = CommentForm(
         initial={"author": data.own_entry.name if data.own_entry else ""}
     )
@@ -147,30 +150,26 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     if poll.version > MAX_ANSWERS_PER_POLL and sql.count_entries(poll.pk) >= MAX_ANSWERS_PER_POLL:
         messages.error(request, _("This poll has reached the maximum number of answers."))
         return redirect(poll)
-    taken = (
-        {n.casefold() for n in poll.entries.exclude(name="").values_list("name", flat=True)}
-        if poll.one_answer_per_name
-        else set()
-    )
     option_ids, choice_ids = sql.answer_sheet(poll.pk)
-    form = AnswerForm(
-        request.POST,
-        poll=poll,
-        option_ids=option_ids,
-        choice_ids=choice_ids,
-        taken_names=taken,
-    )
+    form = AnswerForm(request.POST, poll=poll, option_ids=option_ids, choice_ids=choice_ids)
     if not form.is_valid():
         # Shown with the whole page (and the whole poll); the errors are found again there.
         return _render_poll(request, access.get_poll(slug), post=request.POST, status=400)
-    # Counted in the transaction that stores the answer, under the same write lock; an answer
-    # refused by a limit is not stored (and not counted again).
-    entry, token = services.add_entry(
-        poll,
-        form.cleaned_data["name"],
-        form.cleaned_data["answers"],
-        admit=lambda: limits.check(request, "answers", poll=poll.pk),
-    )
+    name = form.cleaned_data["name"]
+    try:
+        # Counted in the transaction that stores the answer, under the same write lock; an
+        # answer refused by a limit is not stored (and not counted again).
+        entry, token = services.add_entry(
+            poll,
+            name,
+            form.cleaned_data["answers"],
+            admit=lambda: limits.check(request, "answers", poll=poll.pk),
+        )
+    except services.NameTaken:
+        taken = frozenset({name_key(name)})
+        return _render_poll(
+            request, access.get_poll(slug), post=request.POST, status=400, taken=taken
+        )
     messages.success(
         request,
         _("Thank you, your answer is saved. Bookmark your edit link below to change it later."),
@@ -190,6 +189,7 @@ def edit_entry_page(
     delete_action: str,
     done_url: str,
     admin: bool,
+    extra: dict[str, object] | None = None,
 ) -> HttpResponse:
     """The edit form for one answer, shared by the edit link and the admin link."""
     if request.method == "POST" and not admin:
@@ -203,9 +203,16 @@ def edit_entry_page(
             _closed_message(request, poll)
             return redirect(poll)
         if form.is_valid():
-            services.update_entry(entry, form.cleaned_data["name"], form.cleaned_data["answers"])
-            messages.success(request, _("The answer is updated."))
-            return redirect(done_url)
+            name = form.cleaned_data["name"]
+            try:
+                services.update_entry(entry, name, form.cleaned_data["answers"])
+            except services.NameTaken:
+                taken = frozenset({name_key(name)})
+                form = _answer_form(poll, data, request.POST, entry, taken=taken)
+                form.is_valid()
+            else:
+                messages.success(request, _("The answer is updated."))
+                return redirect(done_url)
         status = 400
     else:
         votes = {v.option_id: v for v in entry.votes.all()}
@@ -219,6 +226,7 @@ def edit_entry_page(
     ctx = {
         "poll": poll,
         "entry": entry,
+        **(extra or {}),
         "form": form,
         "choices": data.choices,
         "action": action,
@@ -236,7 +244,11 @@ def entry(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpRes
     poll = access.get_poll(slug)
     entry = access.get_entry_for_holder(poll, entry_id, token)
     here = reverse("polls:entry", args=[slug, entry.pk, token])
-    response = edit_entry_page(
+    viewer = access.viewer(request)
+    # Opening a link changes nothing about who this browser is: a link can be sent by
+    # someone else, who could then delete what the visitor comments. The page offers to
+    # adopt the answer (entry_adopt), a POST.
+    return edit_entry_page(
         request,
         poll,
         entry,
@@ -244,8 +256,23 @@ def entry(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpRes
         delete_action=reverse("polls:entry_delete", args=[slug, entry.pk, token]),
         done_url=poll.get_absolute_url(),
         admin=False,
+        extra={
+            "owned": viewer.owns_entry(entry),
+            "has_other_answer": viewer.entry_id is not None and viewer.entry_id != entry.pk,
+            "adopt_action": reverse("polls:entry_adopt", args=[slug, entry.pk, token]),
+        },
     )
-    # Opening the edit link makes this browser the answer's owner (edit, comments).
+
+
+@require_POST
+def entry_adopt(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpResponse:
+    """Make this browser the answer's owner (its answer on the poll page, its comments)."""
+    poll = access.get_poll(slug)
+    entry = access.get_entry_for_holder(poll, entry_id, token)
+    messages.success(
+        request, _("This browser now remembers the answer of %(name)s.") % {"name": entry}
+    )
+    response = HttpResponseRedirect(f"{poll.get_absolute_url()}#you")
     access.remember_entry(response, poll, entry, token)
     return response
 

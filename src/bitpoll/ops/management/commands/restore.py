@@ -57,3 +57,9 @@ class Command(BaseCommand):
             f"Restored {sum(result.loaded.values())} rows from {path} (Bitpoll "
             f"{manifest.bitpoll_version}, {manifest.created_at}) into database {name}{forward}"
         )
+        if result.rerendered:
+            # Not an error (a newer Markdown renderer differs too), but worth knowing about.
+            self.stdout.write(
+                f"Rendered {result.rerendered} poll description(s) again: their HTML in the "
+                "archive differed from what Bitpoll makes of their text"
+            )
