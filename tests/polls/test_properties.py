@@ -11,7 +11,7 @@ import zoneinfo
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -408,6 +408,8 @@ def test_shifting_onto_every_transition_keeps_the_wall_clock_or_refuses(zone_nam
     assert kept and refused
 
 
+# Every example copies a poll in one test database: the copy limit is not what this checks.
+@override_settings(RATELIMIT_ENABLED=False)
 @PROPERTY_SETTINGS
 @given(
     transition=st.sampled_from(TRANSITIONS),
