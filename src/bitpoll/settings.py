@@ -106,6 +106,7 @@ DATABASES = {
         "DATABASE_URL", default_sqlite=DATA_DIR / "bitpoll.sqlite3", data=DATA_DIR
     )
 }
+conf.declare("DATABASE_PASSWORD", "DATABASE_PASSWORD_FILE", "EMAIL_PASSWORD", "EMAIL_PASSWORD_FILE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["PASSWORD"] = conf.env_secret("DATABASE_PASSWORD") or ""
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -150,7 +151,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = 63072000 if HTTPS else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+# Both commit every other name under the domain to https (preload: for good, through the
+# browsers' built-in list), which only the domain's owner can decide; off unless asked for.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = conf.env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = conf.env_bool("HSTS_PRELOAD", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = HTTPS
@@ -167,6 +171,10 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W008",
     "security.W012",
     "security.W016",
+    # HSTS for subdomains and preloading: see above; BITPOLL_HSTS_INCLUDE_SUBDOMAINS and
+    # BITPOLL_HSTS_PRELOAD turn them on where that is the domain owner's decision.
+    "security.W005",
+    "security.W021",
 ]
 
 # Answers and comments are small; anything bigger is a mistake or an attack.
