@@ -66,6 +66,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that everything after it (rate limits included) reads the client's address
+    # from REMOTE_ADDR; only active with BITPOLL_BEHIND_PROXY.
+    "bitpoll.core.middleware.client_address",
     "django.middleware.security.SecurityMiddleware",
     "bitpoll.core.middleware.security_headers",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -195,9 +198,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Both formatters redact the secrets of admin and edit links (bitpoll.core.logging).
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "text": {"()": "bitpoll.core.logging.TextFormatter"},
         "json": {"()": "bitpoll.core.logging.JsonFormatter"},
+    },
+    "filters": {
+        "disallowed_host": {"()": "bitpoll.core.logging.DisallowedHostFilter"},
     },
     "handlers": {
         "stderr": {
@@ -208,8 +215,13 @@ LOGGING = {
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL.upper()},
     "loggers": {
+        # Everything goes through the handler above; Django's own (a plain console handler in
+        # debug mode) would print lines unformatted and unredacted.
+        "django": {"handlers": [], "propagate": True},
         # Requests are already in gunicorn's access log; keep 4xx noise out of the error log.
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "ERROR"},
+        # `bitpoll runserver`'s request lines, governed by the log level like gunicorn's.
+        "django.server": {"handlers": [], "level": LOG_LEVEL.upper(), "propagate": True},
+        "django.security.DisallowedHost": {"filters": ["disallowed_host"]},
     },
 }

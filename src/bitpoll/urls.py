@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from bitpoll.core import views as core_views
 
+handler400 = "bitpoll.core.views.bad_request"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
