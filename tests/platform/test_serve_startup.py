@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import signal
@@ -99,6 +100,13 @@ def test_it_names_a_misspelt_variable_at_startup(tmp_path: Path) -> None:
     assert "Did you mean BITPOLL_ALLOWED_HOSTS?" in log
 
 
+sqlite_only = pytest.mark.skipif(
+    bool(os.environ.get("BITPOLL_DATABASE_URL")),
+    reason="the serve lock is for SQLite; several servers may share a PostgreSQL database",
+)
+
+
+@sqlite_only
 def test_a_second_server_on_the_same_data_dir_refuses(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with serving(data) as first:
@@ -115,6 +123,7 @@ def test_a_second_server_on_the_same_data_dir_refuses(tmp_path: Path) -> None:
         assert get(again.port, "/healthz")[0] == 200
 
 
+@sqlite_only
 def test_a_killed_server_leaves_no_stale_lock(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with serving(data) as first:
