@@ -93,6 +93,42 @@ def test_it_writes_the_refusal_as_json_when_asked(tmp_path: Path) -> None:
     assert json.loads(line)["message"].startswith("bitpoll.E006")
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_it_stops_in_one_line_when_the_data_dir_cannot_be_created(
+    tmp_path: Path, log_format: str
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = run_bitpoll(["serve"], serve_env(blocker / "data", BITPOLL_LOG_FORMAT=log_format))
+    assert_one_line_refusal(result, "cannot create the data directory")
+    if log_format == "json":
+        assert json.loads(result.stderr)["level"] == "error"
+
+
+def test_it_stops_in_one_line_when_it_cannot_migrate(tmp_path: Path) -> None:
+    """A database the Bitpoll user does not own: PostgreSQL 15+ refuses to create tables."""
+    import pgcluster
+
+    reason = pgcluster.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with pgcluster.Cluster() as cluster:
+        cluster.create_database("notmine")
+        with cluster._admin() as admin:  # type: ignore[attr-defined]
+            admin.execute("CREATE ROLE guest LOGIN")
+            version = admin.execute("SHOW server_version_num").fetchone()[0]
+        if int(version) < 150000:
+            pytest.skip("PostgreSQL before 15 lets every user create tables in public")
+        url = f"postgresql://guest@127.0.0.1:{cluster.port}/notmine"
+        result = run_bitpoll(["serve"], serve_env(tmp_path / "data", BITPOLL_DATABASE_URL=url))
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Traceback" not in output
+    last = output.strip().splitlines()[-1]
+    assert "cannot apply the migrations" in last
+    assert "permission denied for schema public" in last
+
+
 def test_it_names_a_misspelt_variable_at_startup(tmp_path: Path) -> None:
     with serving(tmp_path / "data", {"BITPOLL_ALLOWED_HOST": "polls.example.org"}) as server:
         log = server.log()

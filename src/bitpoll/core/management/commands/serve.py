@@ -156,8 +156,8 @@ def migrate_if_needed() -> None:
     except (DatabaseError, OSError) as exc:
         text = str(exc).strip()
         fail(
-            "cannot apply the migrations: %s (check that the database user owns the database; "
-            "`bitpoll migrate` shows the details)",
+            "cannot apply the migrations: %s. Check that the database user owns the database; "
+            "`bitpoll migrate` shows the details.",
             text.splitlines()[0] if text else type(exc).__name__,
         )
 
