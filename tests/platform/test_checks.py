@@ -205,3 +205,11 @@ def test_it_sends_hsts_for_subdomains_and_preload_only_when_asked(
         ["shell", "-c", script], clean_env(tmp_path / "data", **{**PRODUCTION, **env})
     )
     assert result.stdout.strip().splitlines()[-1] == header, result.stderr
+
+
+def test_it_warns_when_clients_can_bypass_the_proxy(tmp_path: Path) -> None:
+    status, output = check(tmp_path, BITPOLL_BIND="0.0.0.0:8000")
+    assert status == 0
+    assert "bitpoll.W010" in output
+    for bind in ("127.0.0.1:8000", "[::1]:8000", "unix:/run/bitpoll/http.sock"):
+        assert "bitpoll.W010" not in check(tmp_path, BITPOLL_BIND=bind)[1]

@@ -244,3 +244,22 @@ def check_debug_exposed(app_configs: Sequence[Any] | None, **kwargs: Any) -> lis
             id="bitpoll.E009",
         )
     ]
+
+
+@register("bitpoll")
+def check_proxy_bind(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
+    bind = settings.BIND
+    if not settings.BEHIND_PROXY or bind.unix_path or is_loopback(bind.host):
+        return []
+    return [
+        Warning(
+            f"BITPOLL_BEHIND_PROXY is on and BITPOLL_BIND={bind.gunicorn()} can be reached "
+            "without the proxy: a client connecting directly can claim any address in "
+            "X-Forwarded-For and https in X-Forwarded-Proto.",
+            hint=(
+                "Bind to 127.0.0.1 or a unix socket that only the proxy can reach, or firewall "
+                "the port (a socket passed by systemd is not checked)."
+            ),
+            id="bitpoll.W010",
+        )
+    ]
