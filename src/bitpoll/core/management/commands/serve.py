@@ -8,7 +8,7 @@ import os
 import queue
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core import checks
@@ -70,7 +70,7 @@ class Command(BaseCommand):
         BitpollServer(gunicorn_options()).run()
 
 
-def fail(message: str, *args: object) -> None:
+def fail(message: str, *args: object) -> NoReturn:
     """Log one line and exit with status 2, the way a configuration error does."""
     log.error(message, *args)
     raise SystemExit(2)
