@@ -7,9 +7,11 @@ BITPOLL_* value ends the program with one line instead of a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bitpoll import conf
@@ -53,6 +55,19 @@ def ensure_secret_key(path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def config_error_line(message: str) -> str:
+    """The one line for a configuration error, as JSON when the logs are JSON.
+
+    Logging is not set up yet (the settings failed), so this mirrors JsonFormatter's fields.
+    """
+    line = f"bitpoll: configuration error: {message}"
+    if (os.environ.get("BITPOLL_LOG_FORMAT") or "").strip().lower() != "json":
+        return line
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    entry = {"time": now, "level": "error", "logger": "bitpoll", "message": line}
+    return json.dumps(entry, ensure_ascii=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bitpoll.settings")
     # Everything Bitpoll writes (database, secret, backups) is private to its user.
@@ -63,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
 
         settings.INSTALLED_APPS  # noqa: B018 - imports the settings module, validating it
     except conf.ConfigError as exc:
-        print(f"bitpoll: configuration error: {exc}", file=sys.stderr)
+        print(config_error_line(str(exc)), file=sys.stderr)
         sys.exit(2)
 
     from django.core.management import execute_from_command_line

@@ -7,9 +7,10 @@ except reading secret files the administrator pointed us at.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -25,7 +26,42 @@ class ConfigError(ImproperlyConfigured):
     """A configuration value is malformed; the message is a single, self-explanatory line."""
 
 
+# Every name read through the helpers below (without the prefix). Settings read each variable
+# at import, so after that this is the set of variables Bitpoll knows; a variable read only
+# under some condition (a password for PostgreSQL) is named with declare().
+KNOWN: set[str] = {
+    # Read by the test suite, not by Bitpoll: see docs/development.md.
+    "TEST_BACKEND",
+    "PG_BIN",
+}
+
+
+def declare(*names: str) -> None:
+    """Record variables that Bitpoll reads only under some condition as known."""
+    KNOWN.update(names)
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str, str | None]]:
+    """BITPOLL_* variables in the environment that nothing reads, each with the closest known.
+
+    A misspelt name (BITPOLL_ALLOWED_HOST) would otherwise be ignored without a word.
+    """
+    environ = os.environ if environ is None else environ
+    found = []
+    for full in sorted(environ):
+        if not full.startswith(PREFIX) or full[len(PREFIX) :] in KNOWN:
+            continue
+        found.append((full, closest(full[len(PREFIX) :], KNOWN)))
+    return found
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    match = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
+    return PREFIX + match[0] if match else None
+
+
 def _raw(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    KNOWN.add(name)
     value = (os.environ if env is None else env).get(PREFIX + name)
     if value is None or value.strip() == "":
         return None
@@ -145,6 +181,7 @@ def env_secret(name: str, env: Mapping[str, str] | None = None) -> str | None:
     systemd's LoadCredential= hands secrets to a service without putting them in its environment.
     """
     env = os.environ if env is None else env
+    declare(name, name + "_FILE")
     value = _raw(name, env)
     if value is not None:
         return value

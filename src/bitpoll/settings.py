@@ -67,6 +67,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that everything after it (rate limits included) reads the client's address
+    # from REMOTE_ADDR; only active with BITPOLL_BEHIND_PROXY.
+    "bitpoll.core.middleware.client_address",
     "django.middleware.security.SecurityMiddleware",
     "bitpoll.core.middleware.security_headers",
     # Before anything that reads the body (CSRF, forms): oversized and multipart bodies are
@@ -112,6 +115,7 @@ DATABASES = {
         "DATABASE_URL", default_sqlite=DATA_DIR / "bitpoll.sqlite3", data=DATA_DIR
     )
 }
+conf.declare("DATABASE_PASSWORD", "DATABASE_PASSWORD_FILE", "EMAIL_PASSWORD", "EMAIL_PASSWORD_FILE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["PASSWORD"] = conf.env_secret("DATABASE_PASSWORD") or ""
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -156,7 +160,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = 63072000 if HTTPS else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+# Both commit every other name under the domain to https (preload: for good, through the
+# browsers' built-in list), which only the domain's owner can decide; off unless asked for.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = conf.env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = conf.env_bool("HSTS_PRELOAD", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = HTTPS
@@ -173,6 +180,10 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W008",
     "security.W012",
     "security.W016",
+    # HSTS for subdomains and preloading: see above; BITPOLL_HSTS_INCLUDE_SUBDOMAINS and
+    # BITPOLL_HSTS_PRELOAD turn them on where that is the domain owner's decision.
+    "security.W005",
+    "security.W021",
 ]
 
 # Answers and comments are small; anything bigger is a mistake or an attack. Bodies over the
@@ -196,9 +207,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Both formatters redact the secrets of admin and edit links (bitpoll.core.logging).
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "text": {"()": "bitpoll.core.logging.TextFormatter"},
         "json": {"()": "bitpoll.core.logging.JsonFormatter"},
+    },
+    "filters": {
+        "disallowed_host": {"()": "bitpoll.core.logging.DisallowedHostFilter"},
     },
     "handlers": {
         "stderr": {
@@ -209,9 +224,14 @@ LOGGING = {
     },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL.upper()},
     "loggers": {
+        # Everything goes through the handler above; Django's own (a plain console handler in
+        # debug mode) would print lines unformatted and unredacted.
+        "django": {"handlers": [], "propagate": True},
         # Requests are already in gunicorn's access log; keep 4xx noise out of the error log.
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "ERROR"},
+        # `bitpoll runserver`'s request lines, governed by the log level like gunicorn's.
+        "django.server": {"handlers": [], "level": LOG_LEVEL.upper(), "propagate": True},
+        "django.security.DisallowedHost": {"filters": ["disallowed_host"]},
     },
 }
 

@@ -4,6 +4,8 @@ from django.urls import include, path
 from bitpoll.core import views as core_views
 from bitpoll.ratelimit import views as ratelimit_views
 
+handler400 = "bitpoll.core.views.bad_request"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

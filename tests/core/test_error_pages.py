@@ -57,7 +57,7 @@ def test_it_shows_the_400_page_for_a_bad_host(client: Client) -> None:
     response = client.get("/", HTTP_HOST="evil.example", HTTP_ACCEPT_LANGUAGE="de")
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Diese Anfrage konnte nicht bearbeitet werden" in html
+    assert "Diese Seite ist unter diesem Namen nicht erreichbar" in html
     assert 'id="error-home"' in html
 
 

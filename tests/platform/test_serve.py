@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -69,12 +70,118 @@ def test_it_serves_hashed_static_files_compressed_and_cached_forever(tmp_path: P
 
 
 def test_it_logs_json_when_asked(tmp_path: Path) -> None:
+    """Every line, from the first (migrations, static files, where it serves) to the last."""
     with serving(tmp_path / "data", {"BITPOLL_LOG_FORMAT": "json"}) as server:
         get(server.port, "/healthz")
         server.stop()
-        lines = [line for line in server.log().splitlines() if line.startswith("{")]
-    access = [json.loads(line) for line in lines if '"gunicorn.access"' in line]
+        lines = server.log().splitlines()
+    entries = [json.loads(line) for line in lines]  # fails on any line that is not JSON
+    assert entries[0]["logger"] == "bitpoll.serve"
+    assert any("serving on" in entry["message"] for entry in entries)
+    access = [entry for entry in entries if entry["logger"] == "gunicorn.access"]
     assert any(entry["path"] == "/healthz" and entry["status"] == "200" for entry in access)
+
+
+def test_the_log_level_governs_access_lines(tmp_path: Path) -> None:
+    with serving(tmp_path / "data", {"BITPOLL_LOG_LEVEL": "warning"}) as server:
+        assert get(server.port, "/healthz")[0] == 200
+        assert get(server.port, "/no-such-page/here/")[0] == 404
+        server.stop()
+        log = server.log()
+    assert "/healthz" not in log
+    assert "GET" not in log
+    assert " INFO " not in log
+
+
+def test_it_refuses_an_unknown_host_with_a_page_and_one_log_line(tmp_path: Path) -> None:
+    with serving(tmp_path / "data") as server:
+        for _ in range(2):
+            status, _, body = get(server.port, "/", {"Host": "polls.example.org"})
+            assert status == 400
+        server.stop()
+        log = server.log()
+    assert b"This site is not served under this name" in body
+    assert b"BITPOLL_ALLOWED_HOSTS" in body
+    refusals = [line for line in log.splitlines() if "polls.example.org" in line]
+    assert len(refusals) == 2, log
+    assert all("BITPOLL_ALLOWED_HOSTS" in line for line in refusals)
+    assert "Traceback" not in log
+    assert " ALLOWED_HOSTS" not in log  # only our variable's name, never Django's setting
+
+
+def test_it_trusts_no_forwarded_proto_without_behind_proxy(tmp_path: Path) -> None:
+    """Even from loopback: anything on this machine could otherwise claim https."""
+    env = {
+        "BITPOLL_BASE_URL": "https://polls.example.org",
+        "BITPOLL_ALLOWED_HOSTS": "localhost,127.0.0.1",
+    }
+    with serving(tmp_path / "data", env) as server:
+        _, headers, _ = get(server.port, "/", {"Host": "localhost", "X-Forwarded-Proto": "https"})
+    assert "strict-transport-security" not in headers
+
+
+def test_it_trusts_no_forwarded_proto_on_a_unix_socket_without_behind_proxy(
+    tmp_path: Path,
+) -> None:
+    sock_path = tmp_path / "bitpoll.sock"
+    env = clean_env(
+        tmp_path / "data",
+        BITPOLL_BIND=f"unix:{sock_path}",
+        BITPOLL_SECRET_KEY=secrets.token_urlsafe(48),
+        BITPOLL_BASE_URL="https://polls.example.org",
+        BITPOLL_ALLOWED_HOSTS="localhost",
+    )
+    process = subprocess.Popen([*BITPOLL, "serve"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        reply = unix_get(sock_path, b"X-Forwarded-Proto: https\r\n")
+    finally:
+        process.terminate()
+        assert process.wait(timeout=60) == 0
+    assert reply.startswith(b"HTTP/1.1 200") or reply.startswith(b"HTTP/1.0 200")
+    assert b"strict-transport-security" not in reply.lower()
+
+
+def unix_get(sock_path: Path, extra_headers: bytes = b"") -> bytes:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if sock_path.exists():
+            with socket.socket(socket.AF_UNIX) as client:
+                try:
+                    client.connect(str(sock_path))
+                except OSError:
+                    time.sleep(0.05)
+                    continue
+                client.sendall(
+                    b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n" + extra_headers + b"\r\n"
+                )
+                reply = b""
+                while chunk := client.recv(4096):
+                    reply += chunk
+                return reply
+        time.sleep(0.05)
+    raise TimeoutError("no answer on the unix socket")
+
+
+@pytest.mark.parametrize(
+    ("behind_proxy", "forwarded_for", "remote"),
+    [
+        ("true", "198.51.100.7, 203.0.113.9", "203.0.113.9"),  # the entry the proxy appended
+        ("true", "2001:db8::1", "2001:db8::1"),
+        ("true", "not-an-address", "127.0.0.1"),
+        ("false", "203.0.113.9", "127.0.0.1"),
+    ],
+)
+def test_it_takes_the_client_address_from_the_proxy_only_behind_one(
+    tmp_path: Path, behind_proxy: str, forwarded_for: str, remote: str
+) -> None:
+    """REMOTE_ADDR is what rate limits and the access log use; it must be the client's."""
+    env = {"BITPOLL_BEHIND_PROXY": behind_proxy, "BITPOLL_LOG_FORMAT": "json"}
+    with serving(tmp_path / "data", env) as server:
+        assert get(server.port, "/healthz?probe", {"X-Forwarded-For": forwarded_for})[0] == 200
+        server.stop()
+        entries = [json.loads(line) for line in server.log().splitlines()]
+    (probe,) = [e for e in entries if e["logger"] == "gunicorn.access" and "probe" in e["message"]]
+    assert probe["remote"] == remote
 
 
 def test_it_exits_zero_on_sigterm(tmp_path: Path) -> None:

@@ -1,6 +1,45 @@
+"""Log formatting for Bitpoll and the gunicorn it embeds: text or JSON, secrets redacted.
+
+Admin and edit links carry their secret in the path (/<slug>/admin/<token>/...,
+/<slug>/entry/<id>/<token>/...). Whoever reads the logs must not be able to take a poll over,
+so every formatted line, tracebacks included, goes through redact(): the access log, Django's
+request errors ("Internal Server Error: /<path>") and gunicorn's own messages alike.
+"""
+
+from __future__ import annotations
+
 import json
 import logging
+import re
 from datetime import UTC, datetime
+
+REDACTED = "[redacted]"
+
+# A path segment: anything up to the next slash, query, fragment, quote or space, so that an
+# encoded token (%xx) is caught whole. The slug may be any segment; "admin" and "entry" are the
+# fixed words of the secret URL patterns in bitpoll/polls/urls.py (tests/platform/test_logging.py
+# reverses every pattern with a token and checks that this hides it).
+_SEGMENT = r"[^/\s?#\"']+"
+_SECRET_PATHS = re.compile(
+    rf"(/{_SEGMENT}/admin/|/{_SEGMENT}/entry/[0-9]+/){_SEGMENT}",
+)
+
+
+def redact(text: str) -> str:
+    """Replace the secret of every admin or edit link in `text` with [redacted]."""
+    if "/admin/" not in text and "/entry/" not in text:
+        return text
+    return _SECRET_PATHS.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+class TextFormatter(logging.Formatter):
+    """One line per record (tracebacks follow it), secrets redacted."""
+
+    def __init__(self, fmt: str | None = None, datefmt: str | None = None) -> None:
+        super().__init__(fmt or "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -17,12 +56,42 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         if isinstance(record.args, dict):
             for atom, field in self._atoms.items():
                 if atom in record.args:
-                    entry[field] = record.args[atom]
+                    value = record.args[atom]
+                    entry[field] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        elif record.exc_text:
+            entry["exception"] = redact(record.exc_text)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class DisallowedHostFilter(logging.Filter):
+    """Turn Django's "Invalid HTTP_HOST header" error with traceback into one warning line.
+
+    Django names its own setting (ALLOWED_HOSTS) and logs a traceback for every such request;
+    an operator configures BITPOLL_ALLOWED_HOSTS, and scanners send odd Host headers all day.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Settings are applied again when gunicorn loads the app, which adds the filter again.
+        if getattr(record, "bitpoll_rewritten", False):
+            return True
+        record.bitpoll_rewritten = True
+        message = record.getMessage()
+        found = re.search(r"Invalid HTTP_HOST header: ('[^']*'|\"[^\"]*\")", message)
+        host = found.group(1) if found else "(unreadable)"
+        record.msg = (
+            "refused a request for host %s (400): if the site is reached by that name, "
+            "add it to BITPOLL_ALLOWED_HOSTS"
+        )
+        record.args = (host,)
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno = logging.WARNING
+        record.levelname = logging.getLevelName(logging.WARNING)
+        return True

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import queue
 import signal
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 from django.conf import settings
+from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from gunicorn.app.base import BaseApplication
 
@@ -28,9 +31,12 @@ class Command(BaseCommand):
         "Serve Bitpoll with gunicorn on BITPOLL_BIND, or on the socket systemd passes "
         "(LISTEN_FDS). Pending migrations are applied first unless --no-migrate is given, and "
         "static files are collected when they do not match the installed code. SIGHUP replaces "
-        "the workers gracefully; SIGTERM lets requests in flight finish, then exits."
+        "the workers gracefully; SIGTERM lets requests in flight finish, then exits. "
+        "Bitpoll's checks run first: an error (data directory, database, debug mode on a "
+        "public address) stops it with one line and exit code 2."
     )
-    # Checks run in `bitpoll check --deploy`; skipping them here keeps restarts fast.
+    # Django's own checks run in `bitpoll check --deploy`; serve runs Bitpoll's (see
+    # stop_on_failed_checks), which keeps restarts fast and every problem to one line.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,20 +47,94 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Everything is logged rather than written, so that with BITPOLL_LOG_FORMAT=json
+        # every line is JSON, the first one included.
+        stop_on_failed_checks()
+        hold_serve_lock()
         if not options["no_migrate"]:
-            migrate_if_needed(self)
-        collect_static_if_needed(self)
+            migrate_if_needed()
+        collect_static_if_needed()
         # Connections opened above must not be shared by the forked workers.
         connections.close_all()
         limit_malloc_arenas()
         socket_activated = os.environ.get("LISTEN_PID") == str(os.getpid())
         where = "the socket passed by systemd" if socket_activated else settings.BIND.gunicorn()
-        self.stderr.write(
-            f"Bitpoll {__version__}: data in {settings.DATA_DIR}, database "
-            f"{settings.DATABASES['default']['NAME']}; serving on {where}; open "
-            f"{public_url(socket_activated)}"
+        log.info(
+            "Bitpoll %s: data in %s, database %s; serving on %s; open %s",
+            __version__,
+            settings.DATA_DIR,
+            settings.DATABASES["default"]["NAME"],
+            where,
+            public_url(socket_activated),
         )
         BitpollServer(gunicorn_options()).run()
+
+
+def fail(message: str, *args: object) -> NoReturn:
+    """Log one line and exit with status 2, the way a configuration error does."""
+    log.error(message, *args)
+    raise SystemExit(2)
+
+
+def one_line(message: checks.CheckMessage) -> str:
+    line = f"{message.id}: {message.msg}"
+    return f"{line} Hint: {message.hint}" if message.hint else line
+
+
+def stop_on_failed_checks() -> None:
+    """Run Bitpoll's checks (not the deployment ones): warnings are logged, errors stop serve."""
+    found = checks.run_checks(tags=["bitpoll"], include_deployment_checks=False)
+    errors = [m for m in found if m.level >= checks.ERROR]
+    for message in found:
+        if message.level < checks.ERROR and not message.is_silenced():
+            log.warning("%s", one_line(message))
+    for message in errors[:-1]:
+        log.error("%s", one_line(message))
+    if errors:
+        fail("%s", one_line(errors[-1]))
+
+
+# The descriptor of the lock file, held by the master for its whole life (never by workers:
+# see _post_fork). flock() locks go away with the process, so a crash leaves no stale lock.
+_serve_lock: int | None = None
+
+
+def serve_lock_path() -> Path | None:
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "bitpoll.core.sqlite":
+        return None
+    return Path(f"{database['NAME']}-serve.lock")
+
+
+def hold_serve_lock() -> None:
+    """Refuse to serve an SQLite database that another `bitpoll serve` is serving.
+
+    The master holds an exclusive flock() on `<database>-serve.lock` until it exits. A SIGHUP
+    reload keeps the master, so it keeps the lock; a restart (systemd, socket activated or not)
+    starts the new server after the old master has exited, so the lock is free by then.
+    """
+    global _serve_lock
+    path = serve_lock_path()
+    if path is None or _serve_lock is not None:
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        fail("cannot open the lock file %s (%s)", path, exc.strerror)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        fail(
+            "another `bitpoll serve` (pid %s) is already serving the database %s: stop it "
+            "first, or give this server its own BITPOLL_DATA_DIR",
+            holder,
+            settings.DATABASES["default"]["NAME"],
+        )
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _serve_lock = fd
 
 
 def public_url(socket_activated: bool) -> str:
@@ -65,16 +145,24 @@ def public_url(socket_activated: bool) -> str:
     return f"http://{host}:{bind.port}/"
 
 
-def migrate_if_needed(command: BaseCommand) -> None:
-    connection = connections[DEFAULT_DB_ALIAS]
-    executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    if plan:
-        command.stderr.write(f"Applying {len(plan)} pending migration(s)...")
-        call_command("migrate", interactive=False, verbosity=0)
+def migrate_if_needed() -> None:
+    try:
+        connection = connections[DEFAULT_DB_ALIAS]
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if plan:
+            log.info("Applying %d pending migration(s)...", len(plan))
+            call_command("migrate", interactive=False, verbosity=0)
+    except (DatabaseError, OSError) as exc:
+        text = str(exc).strip()
+        fail(
+            "cannot apply the migrations: %s. Check that the database user owns the database; "
+            "`bitpoll migrate` shows the details.",
+            text.splitlines()[0] if text else type(exc).__name__,
+        )
 
 
-def collect_static_if_needed(command: BaseCommand) -> None:
+def collect_static_if_needed() -> None:
     if staticstamp.is_current():
         return
     root = settings.STATIC_ROOT
@@ -83,12 +171,13 @@ def collect_static_if_needed(command: BaseCommand) -> None:
     except OSError:
         pass
     if not os.access(root, os.W_OK):
-        command.stderr.write(
-            f"Static files in {root} do not match this version and the directory is read-only; "
-            "run `bitpoll collectstatic` where it is writable."
+        log.warning(
+            "Static files in %s do not match this version and the directory is read-only; "
+            "run `bitpoll collectstatic` where it is writable.",
+            root,
         )
         return
-    command.stderr.write(f"Collecting static files into {root}...")
+    log.info("Collecting static files into %s...", root)
     call_command("collectstatic", interactive=False, verbosity=0, clear=True)
 
 
@@ -107,13 +196,20 @@ def gunicorn_options() -> dict[str, Any]:
         "keepalive": 5,
         "umask": 0o077,
         "proc_name": "bitpoll",
-        "forwarded_allow_ips": "*" if settings.BEHIND_PROXY else "127.0.0.1,::1",
+        # Behind the proxy (which alone can reach BITPOLL_BIND then), its X-Forwarded-Proto is
+        # trusted; otherwise from no one, not even loopback or a unix socket (gunicorn trusts
+        # unix socket peers whatever forwarded_allow_ips says, hence the empty header list).
+        # X-Forwarded-For is read by bitpoll.core.middleware.client_address.
+        "forwarded_allow_ips": "*" if settings.BEHIND_PROXY else "",
+        "secure_scheme_headers": ({"X-FORWARDED-PROTO": "https"} if settings.BEHIND_PROXY else {}),
+        "forwarder_headers": "",
         "limit_request_line": 8190,
         "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"',
         "logconfig_dict": {
             "version": 1,
             "disable_existing_loggers": False,
             "formatters": settings.LOGGING["formatters"],
+            "filters": settings.LOGGING["filters"],
             "handlers": {
                 "stderr": {
                     "class": "logging.StreamHandler",
@@ -124,7 +220,8 @@ def gunicorn_options() -> dict[str, Any]:
             "root": {"handlers": ["stderr"], "level": level.upper()},
             "loggers": {
                 "gunicorn.error": {"handlers": [], "level": level.upper(), "propagate": True},
-                "gunicorn.access": {"handlers": [], "level": "INFO", "propagate": True},
+                # Access lines are INFO: BITPOLL_LOG_LEVEL=warning leaves them out.
+                "gunicorn.access": {"handlers": [], "level": level.upper(), "propagate": True},
             },
         },
         # Newer gunicorn opens a control socket in $HOME; the service has no use for it.
@@ -155,6 +252,9 @@ def _post_fork(server: Any, worker: Any) -> None:
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
+    # Only the master holds the serve lock: a worker outliving a killed master must not.
+    if _serve_lock is not None:
+        os.close(_serve_lock)
     if any(signum in STOP_SIGNALS for signum in _drain(getattr(server, "SIG_QUEUE", None))):
         worker.alive = False
     # Workers never fork, so they may run SQLite's checkpoints on a thread of their own.
