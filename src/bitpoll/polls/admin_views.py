@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+from collections.abc import Iterator
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from bitpoll.polls import access, page, services
+from bitpoll.polls import access, page, results, services
 from bitpoll.polls.forms import (
     TIME_ZONES,
     AddOptionsForm,
@@ -249,34 +250,58 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+CSV_ROWS_PER_CHUNK = 500
+
+
+class _Echo:
+    """A file-like object whose write() hands back what it was given, for csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
 @never_cache
 @require_safe
-def export_csv(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+def export_csv(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
     poll = access.get_poll_for_admin(slug, token)
     data = page.load(poll, None)
-    labels = [c.label for c in data.choices]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Participant"), *(_csv_cell(o.label) for o in data.options)])
-    for row in data.grid.rows:
-        writer.writerow(
-            [_csv_cell(row.name or _("Anonymous"))]
-            + [
-                _csv_cell(
-                    (labels[c.choice] if c.choice >= 0 else "")
-                    + (f" ({c.comment})" if c.comment else "")
-                )
-                for c in row.cells
-            ]
-        )
-    for i, choice in enumerate(data.choices):
-        writer.writerow([_csv_cell(choice.label), *(col.counts[i] for col in data.grid.columns)])
-    writer.writerow([_("Score"), *(f"{col.score.normalize():f}" for col in data.grid.columns)])
-    response = HttpResponse(
-        out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
-    )
+    content_type = "text/csv; charset=utf-8"
+    response: HttpResponseBase
+    if len(data.grid.rows) > CSV_ROWS_PER_CHUNK:
+        response = StreamingHttpResponse(_csv_lines(data), content_type=content_type)
+    else:
+        response = HttpResponse(b"".join(_csv_lines(data)), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{_filename(poll, "csv")}"'
     return response
+
+
+def _csv_lines(data: page.PageData) -> Iterator[bytes]:
+    """The CSV, a few hundred rows at a time: a poll of 5,000 answers is megabytes."""
+    writer = csv.writer(_Echo())
+    raw = {results.answer_char(i): c.label for i, c in enumerate(data.choices)}
+    raw[results.UNANSWERED] = ""
+    label = {char: _csv_cell(text) for char, text in raw.items()}
+    anonymous = _csv_cell(_("Anonymous"))
+    yield "\ufeff".encode()  # the byte order mark tells spreadsheets the file is UTF-8
+    lines = [writer.writerow([_("Participant"), *(_csv_cell(o.label) for o in data.options)])]
+    for number, row in enumerate(data.grid.rows, start=1):
+        cells = [label[a] for a in row.answers]
+        for note in row.notes:
+            cells[note.column] = _csv_cell(f"{raw[row.answers[note.column]]} ({note.text})")
+        lines.append(writer.writerow([_csv_cell(row.name) if row.name else anonymous, *cells]))
+        if number % CSV_ROWS_PER_CHUNK == 0:
+            yield "".join(lines).encode()
+            lines = []
+    for i, choice in enumerate(data.choices):
+        lines.append(
+            writer.writerow(
+                [_csv_cell(choice.label), *(col.counts[i] for col in data.grid.columns)]
+            )
+        )
+    lines.append(
+        writer.writerow([_("Score"), *(f"{col.score.normalize():f}" for col in data.grid.columns)])
+    )
+    yield "".join(lines).encode()
 
 
 def _ics_text(value: str) -> str:
