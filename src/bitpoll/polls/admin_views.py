@@ -10,9 +10,13 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -48,8 +52,38 @@ def dashboard(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         public_url=request.build_absolute_uri(poll.get_absolute_url()),
         admin_url=request.build_absolute_uri(poll.admin_url(token)),
         entries=data.entries,
+        entries_html=_entries_html(data.entries, poll, token, get_token(request)),
     )
     return render(request, "polls/admin/dashboard.html", ctx)
+
+
+_SOME_PK = 987654321  # stands for each entry's pk in URLs reversed once
+
+
+def _entries_html(entries: list[page.EntryRow], poll: Poll, token: str, csrf: str) -> SafeString:
+    """The answers table's rows. Built here, not in a template loop: with 5,000 answers the
+    loop's URL reversing and tags took seconds."""
+    edit_head, edit_tail = _url("admin_entry", poll, token, _SOME_PK).split(f"/{_SOME_PK}/")
+    delete_head, delete_tail = _url("admin_entry_delete", poll, token, _SOME_PK).split(
+        f"/{_SOME_PK}/"
+    )
+    change, remove = escape(_("Change")), escape(_("Delete"))
+    confirm = escape(_("Delete this answer for good?"))
+    hidden = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
+    rows = []
+    for entry in entries:
+        name = escape(str(entry))
+        when = date_format(timezone.localtime(entry.created), "SHORT_DATETIME_FORMAT")
+        rows.append(
+            f'<tr><th scope="row">{name}</th><td>{when}</td><td class="actions">'
+            f'<a href="{edit_head}/{entry.pk}/{edit_tail}" id="entry-edit-{entry.pk}">{change}'
+            f'<span class="visually-hidden"> {name}</span></a>\n'
+            f'<form method="post" action="{delete_head}/{entry.pk}/{delete_tail}" data-confirm="{confirm}">'
+            f'{hidden}<button type="submit" class="button-small button-secondary" '
+            f'id="entry-delete-{entry.pk}">{remove}<span class="visually-hidden"> {name}</span>'
+            "</button></form></td></tr>\n"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value is escaped
 
 
 @never_cache

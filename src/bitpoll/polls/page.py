@@ -12,6 +12,7 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from django.db import connection
@@ -353,35 +354,41 @@ def row_html(
 
 @dataclass(frozen=True)
 class OptionSummary:
-    """One option of the results as text: who gave which answer."""
+    """One option of the results as text: who gave which answer (names as escaped HTML)."""
 
     option: Option
     score: object
     best: bool
-    answers: list[tuple[Choice, list[str]]]
-    unanswered: list[str]
+    answers: list[tuple[Choice, int, SafeString]]
+    unanswered: tuple[int, SafeString]
 
 
 def summaries(data: PageData, rows: list[tuple[results.Row, str, bool]]) -> list[OptionSummary]:
     """The grid turned by 90 degrees, for screen readers and small screens."""
     out = []
-    names = [name for _row, name, _mine in rows]
+    # Each name escaped once, not once per option: 5,000 names x 100 options add up.
+    names = [escape(name) for _row, name, _mine in rows]
     shown = len(rows) == len(data.grid.rows)
+    chars = [results.answer_char(i) for i in range(len(data.choices))]
+
+    def listed(found: list[str]) -> tuple[int, SafeString]:
+        return len(found), mark_safe(", ".join(found))  # noqa: S308 - escaped above
+
     for col_index, (option, column) in enumerate(zip(data.options, data.grid.columns, strict=True)):
-        buckets: dict[str, list[str]] = {
-            results.answer_char(i): [] for i in range(len(data.choices))
-        }
+        buckets: dict[str, list[str]] = {char: [] for char in chars}
         unanswered: list[str] = []
         if shown:
-            for name, answer in zip(names, data.grid.column_answers(col_index), strict=True):
-                buckets.get(answer, unanswered).append(name)
+            answers = data.grid.column_answers(col_index)
+            for char in chars:
+                buckets[char] = list(compress(names, map(char.__eq__, answers)))
+            unanswered = list(compress(names, map(results.UNANSWERED.__eq__, answers)))
         out.append(
             OptionSummary(
                 option,
                 column.score,
                 column.best,
-                [(c, buckets[results.answer_char(i)]) for i, c in enumerate(data.choices)],
-                unanswered,
+                [(c, *listed(buckets[char])) for c, char in zip(data.choices, chars, strict=True)],
+                listed(unanswered),
             )
         )
     return out
@@ -412,7 +419,7 @@ def context(
     option_label = {i: o.label for i, o in enumerate(data.options)}
     # Markup built here, like the rows: a poll of 5,000 answers can carry thousands of notes.
     label_html = {i: escape(label) for i, label in option_label.items()}
-    notes = [
+    notes: list[str] = [
         f'<li id="v{note.vote_id}"><strong>{escape(name)}</strong>, '
         f"{label_html[note.column]}: {escape(note.text)}</li>"
         for row, name, _mine in rows
@@ -431,11 +438,12 @@ def context(
         "groups": groups,
         "columns": columns,
         "show_results": show,
-        "rows_html": row_html(rows, data.choices, _("you"), slot) if show else "",
+        # Callables, which templates call when they use them: the results list does not.
+        "rows_html": (lambda: row_html(rows, data.choices, _("you"), slot)) if show else "",
         "row_count": len(rows),
         "counts": counts,
         "notes": bool(notes),
-        "notes_html": mark_safe("".join(notes)),  # noqa: S308 - every value is escaped
+        "notes_html": lambda: mark_safe("".join(notes)),  # noqa: S308 - every value is escaped
         "comments": comments,
         "own_entry": data.own_entry,
         "hide_names": hide_names,

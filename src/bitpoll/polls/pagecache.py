@@ -65,7 +65,6 @@ CSRF_PLACEHOLDER = SLOT_PREFIX + "csrfx"
 _SLOT = re.compile(rb"bpslot" + SLOT_PREFIX[6:].encode() + rb"([a-z]+)(\d*)x")
 MAX_BYTES = 48 * 1024 * 1024  # per worker process
 BIG_PAGE = 256 * 1024
-HUGE_PAGE = 1024 * 1024
 ROWS_PER_CHUNK = 32  # results rows compressed together; a visitor's own row redoes one chunk
 
 
@@ -230,8 +229,9 @@ def build_page(content: bytes, comment_hashes: dict[int, str] | None = None) -> 
         else:
             raws.append(bytearray())
             slots.append((kind, arg))
-    # Huge pages are rare and big: compressing them fast matters more than a few percent.
-    level = 6 if sum(map(len, raws)) <= HUGE_PAGE else 1
+    # Big pages are rare and compressing them at level 6 took three times as long as at 4,
+    # for a quarter less: 40 ms against 13 ms for a 1.6 MB page.
+    level = 6 if sum(map(len, raws)) <= BIG_PAGE else 4
     stretches = [Stretch.of(bytes(raw), level) for raw in raws]
     page = Page(stretches, slots, comment_hashes=dict(comment_hashes or {}))
     for entry_id, (index, start, end) in rows.items():
