@@ -451,3 +451,27 @@ def _gzip(page: Page, filled: Filled) -> list[bytes]:
     out.append(_FINAL_BLOCK)
     out.append(crc.to_bytes(4, "little") + (length & 0xFFFFFFFF).to_bytes(4, "little"))
     return out
+
+
+def warm_up() -> None:
+    """Compile the poll page's templates and load the translations, without the database.
+
+    Called by `bitpoll serve` in the master process before it forks the workers, which then
+    share the result: otherwise the first visitor of each worker waits for it (tens of ms).
+    """
+    poll = Poll(slug="warm-up", title="", kind=Poll.Kind.TEXT, time_zone="UTC")
+    context = {
+        **slot_context(),
+        "poll": poll,
+        "show_results": True,
+        "form": None,
+        "comments": [],
+        "comment_form": None,
+        "rows_html": "",
+        "row_count": 0,
+        "answered": 0,
+        "best_score": 0,
+    }
+    for code in ("en", "de"):
+        with translation.override(code):
+            render_to_string("polls/poll.html", context)
