@@ -1,13 +1,15 @@
-"""Bitpoll's benchmark: poll pages against the server's own ceiling, /healthz, in one run.
+"""Bitpoll's benchmark: what browsers and participants cost, against /healthz in one run.
 
 Usage: python bench/run.py [--postgres] [--json PATH] [--duration SECONDS]
 
-Creates a fresh data dir, seeds three polls through the real models (small 5x5, big 30x200,
-huge 60x2000), starts `bitpoll serve` with 2 workers and measures with wrk (8 connections):
-requests per second and p50/p99 latency for /healthz, each poll page and submitting an answer
-(to copies of the small poll, checked afterwards in the database);
-cold start to the first 200; resident memory of all server processes after the load; SQL
-queries per poll page; page size raw and gzipped. Prints a table and one line per target.
+Creates a fresh data dir, seeds four polls through the real models (small 5x5, big 30x200,
+huge 60x2000, max 100x5000), starts `bitpoll serve` with 2 workers and measures with wrk
+(8 connections, browsers' Accept-Encoding): /healthz, each poll page for a stranger and for a
+participant (entry cookie), answers (to copies of the small poll, checked in the database);
+then a burst of 16 participants at once loading, answering and reloading the big poll; memory
+after all that; the cold start to the first 200 of a poll page; SQL queries per page; and,
+in-process with the cache emptied, uncached renders of each poll and the admin page, results
+list, CSV and ICS of the biggest. Prints a table and one line per target of issue 16.
 """
 
 from __future__ import annotations

@@ -242,7 +242,7 @@ def build_page(content: bytes, comment_hashes: dict[int, str] | None = None) -> 
     return page
 
 
-pages: LRUCache[Page] = LRUCache(MAX_BYTES)
+pages: LRUCache[tuple[int, Page]] = LRUCache(MAX_BYTES)  # (version, page)
 _render_locks = tuple(threading.Lock() for _ in range(16))
 
 
@@ -299,26 +299,30 @@ def serve(
         if found is not None and tokens.check_token(viewer.entry_token, found.edit_token_hash):
             own = found
     answered = own is not None and current.results_visibility == Poll.Visibility.AFTER_ANSWER
-    # pk and version alone could repeat after a restore into a fresh database.
+    # pk alone could repeat after a restore into a fresh database. The version is not part
+    # of the key: each entry holds the newest page rendered, and any page at least as new as
+    # the version just read will do (it shows everything that version does, and more).
     lang = translation.get_language()
-    key = (current.pk, slug, str(current.created), current.version, current.is_open, lang, answered)
-    page = pages.get(key)
+    key = (current.pk, slug, str(current.created), current.is_open, lang, answered)
+    cached = pages.get(key)
     rendered_big = False
-    if page is None:
+    if cached is None or cached[0] < current.version:
         # One render per page at a time: when a link goes out, the first visitors arrive
-        # together, and each thread rendering the same big poll would multiply the work and
-        # the memory peak.
+        # together, and while they answer each answer makes a new version. Whoever waited
+        # here is served by the render that finished meanwhile if it is new enough.
         with _render_locks[hash(key) % len(_render_locks)]:
-            page = pages.get(key)
-            if page is None:
+            cached = pages.get(key)
+            if cached is None or cached[0] < current.version:
                 extra = {**slot_context(), "answered_variant": answered}
                 rendered = render(extra)
                 if rendered.status_code != 200:
                     return rendered
-                page = build_page(rendered.content, extra.get("comment_hashes"))  # type: ignore[arg-type]
-                pages.set(key, page, cost=page.size)
+                built = build_page(rendered.content, extra.get("comment_hashes"))  # type: ignore[arg-type]
+                cached = (int(extra.get("version", current.version)), built)  # type: ignore[call-overload]
+                pages.set(key, cached, cost=built.size)
                 del rendered
-                rendered_big = page.raw_size > BIG_PAGE
+                rendered_big = built.raw_size > BIG_PAGE
+    page = cached[1]
     visitor = Visitor(
         csrf_token=get_token(request),
         own=own,

@@ -105,6 +105,7 @@ def _render_poll(
     ctx.update(extra)
     if slotted:
         extra["comment_hashes"] = {c.pk: c.edit_token_hash for c in data.comments}
+        extra["version"] = poll.version  # read before the rest: the page is at least this new
     return render(request, "polls/poll.html", ctx, status=status)
 
 
