@@ -595,8 +595,12 @@ def report(all_figures: dict[str, dict[str, object]]) -> None:
             )
         )
         print(
-            "uncached, in-process (median ms): "
-            + ", ".join(f"{k} {v}" for k, v in uncached.items())
+            "uncached, in-process, median ms (CPU ms): "
+            + ", ".join(
+                f"{k} {v} ({uncached.get(k + ' cpu', '-')})"
+                for k, v in uncached.items()
+                if not k.endswith(" cpu")
+            )
         )
         print(f"cold start to the first 200 of a poll page: {f['cold_start_ms']} ms")
         print(
