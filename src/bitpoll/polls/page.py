@@ -194,11 +194,10 @@ def _rows(
         entries.append(EntryRow(pk, name, token_hash, created))
         fold = fold or ""
         picked, chosen = fold[0::2], fold[1::2]
-        if chosen.translate(known):  # a choice not on the scale: place vote by vote
-            picked = ""
-        if picked == in_display_order:
+        on_scale = not chosen.translate(known)  # else place vote by vote, skipping the rest
+        if on_scale and picked == in_display_order:
             answers = chosen.translate(answer_of)
-        elif picked == in_id_order:
+        elif on_scale and picked == in_id_order:
             answered = chosen.translate(answer_of)
             answers = "".join([answered[i] for i in unsort])
         else:
