@@ -10,7 +10,13 @@ import os
 import random
 import sys
 
-SIZES = {"small": (5, 5), "big": (30, 200), "huge": (60, 2000)}
+SIZES = {
+    "small": (5, 5),
+    "big": (30, 200),
+    "huge": (60, 2000),
+    # The largest poll the app allows answers for: 100 options, the cap of 5,000 answers.
+    "max": (100, 5000),
+}
 # Answers go round-robin to copies of the small poll, so that none of them reaches the cap of
 # 5,000 answers per poll during a run (at 500 answers a second, a single poll would).
 ANSWER_COPIES = 4
@@ -21,6 +27,8 @@ def main() -> None:
     import django
 
     django.setup()
+    import datetime as dt
+
     from django.db import transaction
 
     from bitpoll.polls import services
@@ -33,14 +41,19 @@ def main() -> None:
         (f"answer-{i + 1}", "small", SIZES["small"]) for i in range(ANSWER_COPIES)
     ]
     for key, size, (n_options, n_answers) in polls:
+        # The huge poll is one of days, so that it has a calendar export (bench/run.py's
+        # ICS figure); the others are text options in groups.
+        kind = "date" if size == "huge" else "text"
         options = [
-            ParsedOption(text=f"Option {i + 1}", group=f"Group {i // 10 + 1}")
+            ParsedOption(date=dt.date(2030, 1, 1) + dt.timedelta(days=i))
+            if kind == "date"
+            else ParsedOption(text=f"Option {i + 1}", group=f"Group {i // 10 + 1}")
             for i in range(n_options)
         ]
-        poll, _admin = services.create_poll(
+        poll, admin_token = services.create_poll(
             title=f"Benchmark {size}: {n_options} options, {n_answers} answers",
             description="Which of these suits you? *Markdown* in the description.",
-            kind="text",
+            kind=kind,
             time_zone="Europe/Berlin",
             options=options,
             slug=f"bench-{key}",
@@ -58,6 +71,8 @@ def main() -> None:
                 }
                 services.add_entry(poll, f"Participant {number + 1}", answers)
         slugs[key] = poll.slug
+        if not key.startswith("answer-"):
+            slugs[f"admin-{key}"] = admin_token
     json.dump(slugs, sys.stdout)
 
 

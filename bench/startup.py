@@ -1,7 +1,9 @@
-"""Cold start: time from starting `bitpoll serve` on an existing database to the first 200.
+"""Cold start: time from starting `bitpoll serve` on an existing database to the first 200
+of a poll page (a visitor's first request, which renders it), and of /healthz for comparison.
 
 Usage: python bench/startup.py [--runs 5]
-Prints each run and the median; the target on a 2-core machine is under 1 second.
+Prints each run and the medians; the target on a 2-core machine is under 450 ms to the poll
+page (issue 16: well under half of the original Bitpoll's 1.0-1.1 s on the same machine).
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import time
 from pathlib import Path
 
 # Run as a script, bench/ is on sys.path: share run.py's server helpers.
-from run import free_port, wait_healthy
+from run import free_port, in_django, wait_healthy
 
-TARGET_SECONDS = 1.0
+TARGET_SECONDS = 0.45
 
 
-def one_run(env: dict[str, str]) -> float:
+def one_run(env: dict[str, str], path: str) -> float:
     port = free_port()
     env = {**env, "BITPOLL_BIND": f"127.0.0.1:{port}"}
     started = time.perf_counter()
@@ -31,7 +33,7 @@ def one_run(env: dict[str, str]) -> float:
         [sys.executable, "-m", "bitpoll", "serve"], env=env, stderr=subprocess.DEVNULL
     )
     try:
-        return wait_healthy(port, process, started)
+        return wait_healthy(port, process, started, path)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
@@ -53,13 +55,34 @@ def main() -> None:
             env=env,
             check=True,
         )
-        times = [one_run(env) for _ in range(args.runs)]
-    for number, seconds in enumerate(times, 1):
-        print(f"run {number}: {seconds * 1000:.0f} ms")
-    median = statistics.median(times)
-    print(f"median start to first 200 over {len(times)} runs: {median * 1000:.0f} ms")
+        slug = in_django(env, SEED, None)
+        # Interleaved, so that a change in the machine's load affects both alike.
+        times: dict[str, list[float]] = {"poll page": [], "/healthz": []}
+        for _ in range(args.runs):
+            times["poll page"].append(one_run(env, f"/{slug}/"))
+            times["/healthz"].append(one_run(env, "/healthz"))
+    for what, runs in times.items():
+        listed = ", ".join(f"{seconds * 1000:.0f}" for seconds in runs)
+        median = statistics.median(runs)
+        print(f"{what}: {listed} ms; median {median * 1000:.0f} ms over {len(runs)} runs")
+    median = statistics.median(times["poll page"])
     verdict = "met" if median < TARGET_SECONDS else "not met"
-    print(f"target: cold start < {TARGET_SECONDS * 1000:.0f} ms: {verdict}")
+    print(
+        f"target: cold start to the first 200 of a poll page < {TARGET_SECONDS * 1000:.0f} ms: "
+        f"{verdict}"
+    )
+
+
+SEED = """
+import json
+from bitpoll.polls import services
+from bitpoll.polls.options import ParsedOption
+poll, _ = services.create_poll(
+    title="Start-up", description="", kind="text", time_zone="UTC",
+    options=[ParsedOption(text=f"Option {i}") for i in range(5)],
+)
+print(json.dumps(poll.slug))
+"""
 
 
 if __name__ == "__main__":

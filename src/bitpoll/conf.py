@@ -264,8 +264,11 @@ def database_config(name: str, default_sqlite: Path, data: Path) -> dict[str, ob
             "USER": unquote(parts.username or ""),
             "HOST": host,
             "PORT": str(port or ""),
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
+            # Persistent connections, without the health check: it costs a `SELECT 1` round
+            # trip on every request, as much as a cached page's one query. A connection the
+            # server dropped fails one request and is then replaced.
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": False,
             "OPTIONS": options,
         }
     raise bad(name, value, "a sqlite:/// or postgresql:// URL")

@@ -79,7 +79,7 @@ MIDDLEWARE = [
     # Inside WhiteNoise, which serves static files precompressed; pages are compressed here.
     # Django adds random bytes to each gzip header against BREACH, and CSRF tokens are masked
     # per response.
-    "django.middleware.gzip.GZipMiddleware",
+    "bitpoll.core.middleware.QualityGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

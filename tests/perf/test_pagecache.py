@@ -8,6 +8,7 @@ sees the change. One test shows that the cache is really used: a hit costs one q
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -169,14 +170,185 @@ def test_it_keeps_languages_apart() -> None:
     assert '<html lang="de">' in german
 
 
-def test_it_renders_freshly_for_a_participant_with_a_cookie() -> None:
+def answer_as(poll: Poll, name: str, **extra: str) -> Client:
+    """A visitor who answers through the page, as a browser does: the entry cookie is set."""
+    client = Client()
+    yes = poll.choices.order_by("order").first()
+    assert yes is not None
+    fields = {"name": name, **extra}
+    for option in poll.options.filter(is_deleted=False):
+        fields[f"o{option.pk}"] = str(yes.pk)
+    response = client.post(f"/{poll.slug}/answer/", fields)
+    assert response.status_code == 302, response.content[:500]
+    return client
+
+
+def comment_as(client: Client, poll: Poll, author: str, text: str) -> None:
+    response = client.post(f"/{poll.slug}/comment/", {"author": author, "text": text})
+    assert response.status_code == 302
+
+
+def edit_links(html: str) -> list[str]:
+    return re.findall(r'id="edit-link" readonly value="[^"]*(/[^"]+/entry/[^"]+)"', html)
+
+
+def own_rows(html: str) -> list[str]:
+    return re.findall(r"<tr class=me><th scope=row>([^<]*)", html)
+
+
+def test_it_gives_each_participant_only_their_own_edit_link_and_row() -> None:
+    poll = make_poll()
+    page(poll)  # fills the cache before anyone answers
+    bob = answer_as(poll, "Bob")
+    carol = answer_as(poll, "Carol")
+    bob_html = bob.get(f"/{poll.slug}/").content.decode()
+    carol_html = carol.get(f"/{poll.slug}/").content.decode()
+    bob_entry = poll.entries.get(name="Bob")
+    carol_entry = poll.entries.get(name="Carol")
+    [bob_link] = edit_links(bob_html)
+    [carol_link] = edit_links(carol_html)
+    assert f"/entry/{bob_entry.pk}/" in bob_link and f"/entry/{carol_entry.pk}/" in carol_link
+    assert bob_link not in carol_html and carol_link not in bob_html
+    assert own_rows(bob_html) == ["Bob "] and own_rows(carol_html) == ["Carol "]
+    assert "You answered as Bob" in bob_html and "Carol" not in bob_html.split("results")[0]
+    assert 'id="comment-form"' in bob_html and 'value="Bob"' in bob_html
+    stranger = page(fresh(poll))
+    assert edit_links(stranger) == [] and own_rows(stranger) == []
+    assert bob_link not in stranger and carol_link not in stranger
+    assert 'id="you"' not in stranger and 'value="Bob"' not in stranger
+    # The edit links work: each opens its own answer.
+    assert Client().get(bob_link).status_code == 200
+
+
+def test_it_serves_a_participant_from_the_cache_with_one_more_query(
+    django_assert_num_queries: Callable,  # type: ignore[type-arg]
+) -> None:
+    poll = make_poll()
+    bob = answer_as(poll, "Bob")
+    bob.get(f"/{poll.slug}/")  # renders; the flash message is shown and spent
+    with django_assert_num_queries(2):
+        html = bob.get(f"/{poll.slug}/").content.decode()
+    assert len(edit_links(html)) == 1
+
+
+def test_it_does_not_trust_a_forged_entry_cookie() -> None:
     from bitpoll.polls import access
 
     poll = make_poll()
+    answer_as(poll, "Bob")
+    bob_entry = poll.entries.get(name="Bob")
+    mallory = Client()
+    mallory.cookies[access.ENTRY_COOKIE] = f"{bob_entry.pk}.not-the-token"
+    html = mallory.get(f"/{poll.slug}/").content.decode()
+    assert edit_links(html) == [] and own_rows(html) == []
+    # An answer to another poll, with its real secret, does not count here either.
+    other = make_poll()
+    bob_elsewhere = answer_as(other, "Bob")
+    cookie = bob_elsewhere.cookies[access.ENTRY_COOKIE]
+    mallory.cookies[access.ENTRY_COOKIE] = cookie.value
+    html = mallory.get(f"/{poll.slug}/").content.decode()
+    assert edit_links(html) == [] and own_rows(html) == []
+
+
+def test_it_shows_delete_buttons_only_to_the_comment_author() -> None:
+    poll = make_poll()
     page(poll)
-    entry, token = services.add_entry(poll, "Bob", yes_to_all(poll))
-    bob = Client()
-    bob.cookies[access.ENTRY_COOKIE] = f"{entry.pk}.{token}"
-    html = bob.get(f"/{poll.slug}/").content.decode()
-    assert 'id="edit-link"' in html
-    assert 'id="edit-link"' not in page(fresh(poll))
+    bob = answer_as(poll, "Bob")
+    carol = Client()  # comments without answering: a comment cookie
+    comment_as(bob, poll, "Bob", "Pizza for me")
+    comment_as(carol, poll, "Carol", "Sushi for me")
+    bob_comment = poll.comments.get(author="Bob")
+    carol_comment = poll.comments.get(author="Carol")
+    bob_html = bob.get(f"/{poll.slug}/").content.decode()
+    carol_html = carol.get(f"/{poll.slug}/").content.decode()
+    assert f'id="comment-delete-{bob_comment.pk}"' in bob_html
+    assert f'id="comment-delete-{carol_comment.pk}"' not in bob_html
+    assert f'id="comment-delete-{carol_comment.pk}"' in carol_html
+    assert f'id="comment-delete-{bob_comment.pk}"' not in carol_html
+    assert "comment-delete-" not in page(fresh(poll))
+    # The button works, with the CSRF token it carries.
+    response = carol.post(f"/{poll.slug}/comment/{carol_comment.pk}/delete/")
+    assert response.status_code == 302
+    assert not poll.comments.filter(pk=carol_comment.pk).exists()
+
+
+def test_it_shows_a_flash_message_once_and_only_to_its_visitor() -> None:
+    poll = make_poll()
+    page(poll)
+    bob = answer_as(poll, "Bob")
+    first = bob.get(f"/{poll.slug}/").content.decode()
+    assert "your answer is saved" in first
+    assert "your answer is saved" not in page(fresh(poll))
+    assert "your answer is saved" not in bob.get(f"/{poll.slug}/").content.decode()
+
+
+def test_it_ignores_the_query_string(django_assert_num_queries: Callable) -> None:  # type: ignore[type-arg]
+    poll = make_poll()
+    services.add_entry(poll, "Bob", yes_to_all(poll))
+    page(poll)
+    with django_assert_num_queries(1):
+        html = Client().get(f"/{poll.slug}/?n=1&utm_source=x").content.decode()
+    assert "Bob" in html and "utm_source" not in html
+
+
+def test_it_shows_results_kept_for_those_who_answered_only_to_them() -> None:
+    poll = make_poll(results_visibility=Poll.Visibility.AFTER_ANSWER)
+    services.add_entry(poll, "Bob", yes_to_all(poll))
+    assert 'id="results-hidden"' in page(poll)
+    carol = answer_as(poll, "Carol")
+    html = carol.get(f"/{poll.slug}/").content.decode()
+    assert 'id="results-hidden"' not in html and "Bob" in html
+    assert own_rows(html) == ["Carol "]
+    stranger = page(fresh(poll))
+    assert 'id="results-hidden"' in stranger and "Bob" not in stranger
+
+
+def test_it_names_only_the_visitor_when_names_are_hidden() -> None:
+    poll = make_poll(hide_participant_names=True)
+    services.add_entry(poll, "Bob", yes_to_all(poll))
+    carol = answer_as(poll, "Carol")
+    html = carol.get(f"/{poll.slug}/").content.decode()
+    assert own_rows(html) == ["Carol "] and "Bob" not in html
+    stranger = page(fresh(poll))
+    assert "Carol" not in stranger and "Bob" not in stranger
+
+
+def test_it_sends_gzip_to_browsers_that_accept_it() -> None:
+    poll = make_poll()
+    services.add_entry(poll, "Bob", yes_to_all(poll))
+    bob = answer_as(poll, "Bob2")
+    plain = page(fresh(poll))
+    for client in (Client(), bob):
+        response = client.get(f"/{poll.slug}/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert response["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in response["Vary"]
+        html = gzip.decompress(response.content).decode()
+        assert int(response["Content-Length"]) == len(response.content)
+        assert "Bob" in html and html.endswith("</html>\n")
+        mask = re.compile(r'value="[A-Za-z0-9]{64}"')
+        if client is not bob:
+            assert mask.sub("T", html) == mask.sub("T", plain)
+    refused = Client().get(f"/{poll.slug}/", HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
+    assert not refused.has_header("Content-Encoding")
+    assert "Bob" in refused.content.decode()
+
+
+def test_it_combines_crcs_as_zlib_would() -> None:
+    import zlib
+
+    a, b = b"The first stretch " * 300, b"and the second."
+    assert pagecache.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def test_it_marks_the_own_row_in_a_big_page_served_gzipped() -> None:
+    poll = make_poll()
+    for n in range(pagecache.ROWS_PER_CHUNK * 3):
+        services.add_entry(poll, f"Participant number {n}", yes_to_all(poll))
+    bob = answer_as(poll, "Bob")
+    services.add_entry(fresh(poll), "Zoe", yes_to_all(poll))
+    bob.get(f"/{poll.slug}/")
+    response = bob.get(f"/{poll.slug}/", HTTP_ACCEPT_ENCODING="gzip")
+    html = gzip.decompress(response.content).decode()
+    assert own_rows(html) == ["Bob "]
+    assert html.count("<tr><th scope=row>Participant number") == pagecache.ROWS_PER_CHUNK * 3
+    assert "<tr><th scope=row>Zoe" in html

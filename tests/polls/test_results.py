@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bitpoll.polls.results import compute
+from bitpoll.polls.results import UNANSWERED, Note, Row, answer_char, build_row, compute
 
 
 @dataclass
@@ -17,61 +17,41 @@ class Opt:
 class C:
     pk: int
     weight: Decimal
-    css: str
 
 
-@dataclass
-class E:
-    pk: int
-    name: str
-
-
-@dataclass
-class V:
-    pk: int
-    option_id: int
-    choice_id: int
-    comment: str = ""
-
-
-YES, MAYBE, NO = C(1, Decimal(1), "A"), C(2, Decimal("0.5"), "J"), C(3, Decimal(0), "S")
+YES, MAYBE, NO = C(1, Decimal(1)), C(2, Decimal("0.5")), C(3, Decimal(0))
+Y, M, N = answer_char(0), answer_char(1), answer_char(2)
 
 
 def test_it_counts_scores_and_marks_the_best() -> None:
     grid = compute(
-        Opt(0),
         [Opt(10), Opt(20)],
         [YES, MAYBE, NO],
-        [
-            (E(1, "Bob"), [V(1, 10, 1), V(2, 20, 2, "late")]),
-            (E(2, "Carol"), [V(3, 10, 2), V(4, 20, 3)]),
-        ],
+        [Row(1, "Bob", Y + M, (Note(1, 2, "late"),)), Row(2, "Carol", M + N)],
     )
     assert [c.counts for c in grid.columns] == [(1, 1, 0), (0, 1, 1)]
     assert [c.score for c in grid.columns] == [Decimal("1.5"), Decimal("0.5")]
     assert [c.best for c in grid.columns] == [True, False]
-    assert grid.rows[0].cells[1].comment == "late" and grid.rows[0].has_comments
-    assert [c.css for c in grid.rows[1].cells] == ["J", "S"]
+    assert grid.column_answers(0) == Y + M and grid.column_answers(1) == M + N
 
 
 def test_it_marks_ties_and_nothing_when_all_zero() -> None:
-    tie = compute(Opt(0), [Opt(1), Opt(2)], [YES, NO], [(E(1, "A"), [V(1, 1, 1), V(2, 2, 1)])])
+    tie = compute([Opt(1), Opt(2)], [YES, NO], [Row(1, "A", Y + Y)])
     assert [c.best for c in tie.columns] == [True, True]
-    zero = compute(Opt(0), [Opt(1)], [YES, NO], [(E(1, "A"), [V(1, 1, 3)])])
+    zero = compute([Opt(1)], [YES, NO], [Row(1, "A", answer_char(1))])
     assert [c.best for c in zero.columns] == [False]
 
 
-def test_it_ignores_votes_on_options_it_was_not_given() -> None:
-    grid = compute(Opt(0), [Opt(1)], [YES, NO], [(E(1, "A"), [V(1, 99, 1)])])
-    assert grid.columns[0].counts == (0, 0) and grid.rows[0].cells[0].css == ""
+def test_it_counts_nothing_for_unanswered_cells() -> None:
+    grid = compute([Opt(1), Opt(2)], [YES, NO], [Row(1, "A", UNANSWERED + Y)])
+    assert grid.columns[0].counts == (0, 0) and grid.columns[1].counts == (1, 0)
 
 
 def test_it_handles_an_empty_poll() -> None:
-    grid = compute(Opt(0), [], [YES], [])
+    grid = compute([], [YES], [])
     assert grid.columns == () and grid.rows == () and grid.answered == 0
 
 
-def test_it_records_the_choice_index_of_each_cell() -> None:
-    twin = C(4, Decimal(1), "A")  # same look as YES; the index still tells them apart
-    grid = compute(Opt(0), [Opt(1)], [YES, twin], [(E(1, "A"), [V(1, 1, 4)])])
-    assert grid.rows[0].cells[0].choice == 1
+def test_it_builds_a_row_from_pairs_in_any_order() -> None:
+    row = build_row(7, "Dora", 3, [(2, 1), (0, 0)])
+    assert row.answers == Y + UNANSWERED + M

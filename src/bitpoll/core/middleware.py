@@ -4,6 +4,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.middleware.gzip import GZipMiddleware
 
 # Pages whose URL carries a secret (admin and edit links) tell the browser to send only the
 # origin as Referer, so the secret reaches no one: not another site, and not the reverse
@@ -60,3 +62,36 @@ def client_address(get_response: Callable[[HttpRequest], HttpResponse]):
         return get_response(request)
 
     return middleware
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    """Whether Accept-Encoding allows gzip, q-values respected (gzip;q=0 refuses it)."""
+    star: float | None = None
+    for item in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+        name, _, params = item.partition(";")
+        name = name.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if name in ("gzip", "x-gzip"):
+            return q > 0
+        if name == "*":
+            star = q
+    return bool(star)
+
+
+class QualityGZipMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware, which does not read q-values, except for a client that
+    refuses gzip (`gzip;q=0`): it gets the response as it is."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if not accepts_gzip(request):
+            return response
+        return super().process_response(request, response)  # type: ignore[no-any-return]

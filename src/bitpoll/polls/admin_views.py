@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from bitpoll.polls import access, page, services
+from bitpoll.polls import access, page, results, services
 from bitpoll.polls.forms import (
     TIME_ZONES,
     AddOptionsForm,
@@ -53,8 +57,38 @@ def dashboard(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         public_url=request.build_absolute_uri(poll.get_absolute_url()),
         admin_url=request.build_absolute_uri(poll.admin_url(token)),
         entries=data.entries,
+        entries_html=_entries_html(data.entries, poll, token, get_token(request)),
     )
     return render(request, "polls/admin/dashboard.html", ctx)
+
+
+_SOME_PK = 987654321  # stands for each entry's pk in URLs reversed once
+
+
+def _entries_html(entries: list[page.EntryRow], poll: Poll, token: str, csrf: str) -> SafeString:
+    """The answers table's rows. Built here, not in a template loop: with 5,000 answers the
+    loop's URL reversing and tags took seconds."""
+    edit_head, edit_tail = _url("admin_entry", poll, token, _SOME_PK).split(f"/{_SOME_PK}/")
+    delete_head, delete_tail = _url("admin_entry_delete", poll, token, _SOME_PK).split(
+        f"/{_SOME_PK}/"
+    )
+    change, remove = escape(_("Change")), escape(_("Delete"))
+    confirm = escape(_("Delete this answer for good?"))
+    hidden = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
+    rows = []
+    for entry in entries:
+        name = escape(str(entry))
+        when = date_format(timezone.localtime(entry.created), "SHORT_DATETIME_FORMAT")
+        rows.append(
+            f'<tr><th scope="row">{name}</th><td>{when}</td><td class="actions">'
+            f'<a href="{edit_head}/{entry.pk}/{edit_tail}" id="entry-edit-{entry.pk}">{change}'
+            f'<span class="visually-hidden"> {name}</span></a>\n'
+            f'<form method="post" action="{delete_head}/{entry.pk}/{delete_tail}" data-confirm="{confirm}">'
+            f'{hidden}<button type="submit" class="button-small button-secondary" '
+            f'id="entry-delete-{entry.pk}">{remove}<span class="visually-hidden"> {name}</span>'
+            "</button></form></td></tr>\n"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value is escaped
 
 
 @never_cache
@@ -279,35 +313,59 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+CSV_ROWS_PER_CHUNK = 500
+
+
+class _Echo:
+    """A file-like object whose write() hands back what it was given, for csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
 @never_cache
 @require_safe
-def export_csv(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+def export_csv(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
     poll = access.get_poll_for_admin(slug, token)
     limits.check(request, "renders")
     data = page.load(poll, None)
-    labels = [c.label for c in data.choices]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Participant"), *(_csv_cell(o.label) for o in data.options)])
-    for row in data.grid.rows:
-        writer.writerow(
-            [_csv_cell(row.name or _("Anonymous"))]
-            + [
-                _csv_cell(
-                    (labels[c.choice] if c.choice >= 0 else "")
-                    + (f" ({c.comment})" if c.comment else "")
-                )
-                for c in row.cells
-            ]
-        )
-    for i, choice in enumerate(data.choices):
-        writer.writerow([_csv_cell(choice.label), *(col.counts[i] for col in data.grid.columns)])
-    writer.writerow([_("Score"), *(f"{col.score.normalize():f}" for col in data.grid.columns)])
-    response = HttpResponse(
-        out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
-    )
+    content_type = "text/csv; charset=utf-8"
+    response: HttpResponseBase
+    if len(data.grid.rows) > CSV_ROWS_PER_CHUNK:
+        response = StreamingHttpResponse(_csv_lines(data), content_type=content_type)
+    else:
+        response = HttpResponse(b"".join(_csv_lines(data)), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{_filename(poll, "csv")}"'
     return response
+
+
+def _csv_lines(data: page.PageData) -> Iterator[bytes]:
+    """The CSV, a few hundred rows at a time: a poll of 5,000 answers is megabytes."""
+    writer = csv.writer(_Echo())
+    raw = {results.answer_char(i): c.label for i, c in enumerate(data.choices)}
+    raw[results.UNANSWERED] = ""
+    label = {char: _csv_cell(text) for char, text in raw.items()}
+    anonymous = _csv_cell(_("Anonymous"))
+    yield "\ufeff".encode()  # the byte order mark tells spreadsheets the file is UTF-8
+    lines = [writer.writerow([_("Participant"), *(_csv_cell(o.label) for o in data.options)])]
+    for number, row in enumerate(data.grid.rows, start=1):
+        cells = [label[a] for a in row.answers]
+        for note in row.notes:
+            cells[note.column] = _csv_cell(f"{raw[row.answers[note.column]]} ({note.text})")
+        lines.append(writer.writerow([_csv_cell(row.name) if row.name else anonymous, *cells]))
+        if number % CSV_ROWS_PER_CHUNK == 0:
+            yield "".join(lines).encode()
+            lines = []
+    for i, choice in enumerate(data.choices):
+        lines.append(
+            writer.writerow(
+                [_csv_cell(choice.label), *(col.counts[i] for col in data.grid.columns)]
+            )
+        )
+    lines.append(
+        writer.writerow([_("Score"), *(f"{col.score.normalize():f}" for col in data.grid.columns)])
+    )
+    yield "".join(lines).encode()
 
 
 def _ics_text(value: str) -> str:

@@ -38,6 +38,7 @@ POLL_FIELDS = tuple(
         "allow_anonymous",
         "version",
         "created",
+        "results_visibility",
     }
 )
 # The fields each INSERT fills; the tests check that they are all of the model's fields.

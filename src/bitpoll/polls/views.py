@@ -85,33 +85,48 @@ def _render_poll(
     post: object = None,
     taken: frozenset[str] = frozenset(),
 ) -> HttpResponse:
-    """The poll page; with `post`, its answer form is shown filled in from it, with errors."""
-    # A full render costs as much as the poll is big, so each one counts against the client.
-    limits.check(request, "renders")
-    viewer = access.viewer(request)
+    """The poll page; with `post`, its answer form is shown filled in from it, with errors.
+
+    With the page cache's `extra` (slots), it is rendered for a stranger with markers where
+    each visitor's own parts go (see pagecache)."""
+    extra = extra if extra is not None else {}
+    slotted = "slots" in extra
+    if not slotted:
+        # A render for one visitor alone costs as much as the poll is big, so it counts
+        # against the client; the shared page is rendered once per version for everyone.
+        limits.check(request, "renders")
+    viewer = access.Viewer(None, "", "") if slotted else access.viewer(request)
     data = page.load(poll, viewer)
-    ctx = page.context(data, viewer, admin=False)
+    ctx = page.context(
+        data,
+        viewer,
+        admin=False,
+        answered=bool(extra.get("answered_variant")),
+        slot=pagecache.slot if slotted else None,
+    )
     ctx["form"] = _answer_form(poll, data, post, taken=taken) if poll.is_open else None
+    author = data.own_entry.name if data.own_entry else ""
     ctx["comment_form"] = CommentForm(
-        initial={"author": data.own_entry.name if data.own_entry else ""}
+        initial={"author": extra["slots"]["author"] if slotted else author}  # type: ignore[index]
     )
     ctx["edit_url"] = (
         reverse("polls:entry", args=[poll.slug, data.own_entry.pk, viewer.entry_token])
         if data.own_entry
         else ""
     )
-    ctx.update(extra or {})
+    ctx.update(extra)
+    if slotted:
+        extra["comment_hashes"] = {c.pk: c.edit_token_hash for c in data.comments}
+        extra["version"] = poll.version  # read before the rest: the page is at least this new
     return render(request, "polls/poll.html", ctx, status=status)
 
 
 @never_cache  # the page shows the viewer's own edit link
 @require_safe
 def poll_page(request: HttpRequest, slug: str) -> HttpResponseBase:
-    if pagecache.is_shared_view(request, access.viewer(request)):
-        return pagecache.serve(
-            request, slug, lambda extra: _render_poll(request, access.get_poll(slug), extra=extra)
-        )
-    return _render_poll(request, access.get_poll(slug))
+    return pagecache.serve(
+        request, slug, lambda extra: _render_poll(request, access.get_poll(slug), extra=extra)
+    )
 
 
 @never_cache

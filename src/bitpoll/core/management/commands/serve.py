@@ -291,4 +291,8 @@ class BitpollServer(BaseApplication):  # type: ignore[misc]
 
         application = get_wsgi_application()
         get_resolver().url_patterns  # noqa: B018 - import every view once, before forking
+        from bitpoll.polls.pagecache import warm_up
+
+        warm_up()  # the workers share its compiled templates instead of each redoing them
+        connections.close_all()
         return application
