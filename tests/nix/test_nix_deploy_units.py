@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from nixhelpers import DEPLOY_DIR, MODULE_TARGET, as_lines, parse_unit, words
 
-# Code lives in the Nix store on NixOS and in /usr plus the venv elsewhere;
-# everything else must match exactly.
-_HOST_SPECIFIC = {"ExecPaths"}
+# Code lives in the Nix store on NixOS and in /usr plus the venv elsewhere,
+# and the state directory is named in NoExecPaths= (its own mount escapes
+# NoExecPaths=/); everything else must match exactly.
+_HOST_SPECIFIC = {"ExecPaths", "NoExecPaths"}
 
 SERVICES = ["bitpoll.service", "bitpoll-backup.service"]
 
@@ -41,7 +42,7 @@ def test_it_carries_every_hardening_directive(hardening: dict[str, Any], name: s
 @pytest.mark.parametrize("name", SERVICES)
 def test_it_keeps_code_execution_to_system_and_venv_paths(name: str) -> None:
     service = _unit(name)["Service"]
-    assert service["NoExecPaths"] == ["/"]
+    assert words(service["NoExecPaths"]) == ["/", "/var/lib/" + service["StateDirectory"][0]]
     exec_paths = words(service["ExecPaths"])
     assert "/" not in exec_paths
     (start,) = service["ExecStart"]

@@ -86,9 +86,11 @@ def test_it_filters_system_calls_to_system_service_without_privileged_and_resour
     assert {"~@privileged", "~@resources"} <= set(hardening["SystemCallFilter"])
 
 
-def test_it_denies_privileged_file_systems(hardening: dict[str, Any]) -> None:
-    (restrict,) = hardening["RestrictFileSystems"]
-    assert restrict.startswith("~") and "@privileged-api" in restrict
+def test_it_does_not_restrict_file_systems(hardening: dict[str, Any]) -> None:
+    # Under systemd 257 with the BPF LSM, RestrictFileSystems= with a fixed
+    # User= or PrivateUsers= fails every start (244/BPF), and a deny list
+    # with @historical-block denies ext4; tests/system shows both in a VM.
+    assert "RestrictFileSystems" not in hardening
 
 
 def test_the_rendered_unit_scores_at_most_the_target(

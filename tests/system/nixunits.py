@@ -1,0 +1,174 @@
+"""The units nix/module.nix renders, as unit files for the Debian guest.
+
+The module is evaluated with nixpkgs' lib and the option stubs of
+nix/tests/eval (as tests/nix does); its systemd.services, sockets and timers
+are written out the way NixOS writes unit files, with the stub store paths
+mapped onto the guest's install: the Bitpoll package to the venv in
+/opt/bitpoll, every other package (coreutils, systemd) to /usr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+_STORE_PATH = re.compile(r"/nix/store/[0-9a-z]{32}-([^/\s\"']+)")
+# Code is executable from the store on NixOS, from /usr and the venv here.
+_STORE_EXEC_PATHS = "/usr /opt/bitpoll"
+
+
+def unavailable_reason() -> str | None:
+    if shutil.which("nix-instantiate") is None:
+        return "nix-instantiate is not installed (Debian: apt-get install nix-bin)"
+    lib = os.environ.get("NIXPKGS_LIB")
+    if not lib:
+        return "NIXPKGS_LIB is not set (the lib/ folder of nixpkgs, see tests/nix)"
+    if not (Path(lib) / "modules.nix").is_file():
+        return f"NIXPKGS_LIB={lib} is not nixpkgs' lib folder"
+    return None
+
+
+def evaluate(configuration: str) -> dict[str, Any]:
+    """Evaluate the module with a NixOS configuration written in Nix."""
+    lib = os.environ["NIXPKGS_LIB"]
+    expr = (
+        f"import {REPO / 'nix/tests/eval'} {{ lib = import {lib};"
+        f" configuration = {configuration}; }}"
+    )
+    done = subprocess.run(
+        ["nix-instantiate", "--eval", "--strict", "--json", "--expr", expr],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    result: dict[str, Any] = json.loads(done.stdout)
+    assert result["failedAssertions"] == [], result["failedAssertions"]
+    return result
+
+
+def guest_paths(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        return "/opt/bitpoll" if match.group(1).startswith("bitpoll-") else "/usr"
+
+    return _STORE_PATH.sub(replace, text)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value == "/nix/store":
+        return _STORE_EXEC_PATHS
+    return guest_paths(str(value))
+
+
+def _lines(key: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [f"{key}={_value(item)}" for item in items]
+
+
+def _unit_section(unit: dict[str, Any]) -> list[str]:
+    lines = ["[Unit]", f"Description={unit['description']}"]
+    for option, key in (
+        ("after", "After"),
+        ("before", "Before"),
+        ("requires", "Requires"),
+        ("wants", "Wants"),
+    ):
+        if unit.get(option):
+            lines.append(f"{key}={' '.join(unit[option])}")
+    for key, value in unit.get("unitConfig", {}).items():
+        lines += _lines(key, value)
+    return lines
+
+
+def _install_section(unit: dict[str, Any]) -> list[str]:
+    # NixOS links the unit into the targets' .wants directories itself;
+    # [Install] lets `systemctl enable` do the same here.
+    wanted = unit.get("wantedBy", [])
+    return ["[Install]", f"WantedBy={' '.join(wanted)}"] if wanted else []
+
+
+def render_service(unit: dict[str, Any]) -> str:
+    lines = _unit_section(unit)
+    # What switch-to-configuration reads from the unit file, as NixOS writes it.
+    for option, key in (
+        ("stopIfChanged", "X-StopIfChanged"),
+        ("restartIfChanged", "X-RestartIfChanged"),
+        ("reloadIfChanged", "X-ReloadIfChanged"),
+    ):
+        if option in unit:
+            lines.append(f"{key}={_value(unit[option])}")
+    lines.append("[Service]")
+    for name, value in sorted(unit.get("environment", {}).items()):
+        if value is not None:
+            lines.append(f'Environment="{name}={guest_paths(str(value))}"')
+    for key, value in unit["serviceConfig"].items():
+        lines += _lines(key, value)
+    return "\n".join(lines + _install_section(unit)) + "\n"
+
+
+def render_socket(unit: dict[str, Any]) -> str:
+    lines = [*_unit_section(unit), "[Socket]"]
+    for address in unit.get("listenStreams", []):
+        lines.append(f"ListenStream={address}")
+    for key, value in unit.get("socketConfig", {}).items():
+        lines += _lines(key, value)
+    return "\n".join(lines + _install_section(unit)) + "\n"
+
+
+def render_timer(unit: dict[str, Any]) -> str:
+    lines = [*_unit_section(unit), "[Timer]"]
+    for key, value in unit.get("timerConfig", {}).items():
+        lines += _lines(key, value)
+    return "\n".join(lines + _install_section(unit)) + "\n"
+
+
+def unit_files(evaluated: dict[str, Any]) -> dict[str, str]:
+    """File name -> text of every unit the module defines."""
+    files = {f"{n}.service": render_service(u) for n, u in evaluated["services"].items()}
+    files |= {f"{n}.socket": render_socket(u) for n, u in evaluated["sockets"].items()}
+    files |= {f"{n}.timer": render_timer(u) for n, u in evaluated["timers"].items()}
+    return files
+
+
+def manage_script(evaluated: dict[str, Any]) -> str:
+    (package,) = [p for p in evaluated["systemPackages"] if p["name"] == "bitpoll-manage"]
+    # writeShellScriptBin adds the interpreter line.
+    return "#!/bin/bash\n" + guest_paths(package["text"])
+
+
+def switch_commands(evaluated: dict[str, Any], service: str = "bitpoll") -> list[str]:
+    """What switch-to-configuration runs when `service`'s unit file changed.
+
+    A model of nixpkgs' switch-to-configuration for a running,
+    socket-activated service whose socket did not change: the unit's
+    reloadIfChanged / restartIfChanged / stopIfChanged decide; a service that
+    is stopped before the switch takes its active socket down with it, and
+    only the socket is started again. Afterwards the active targets are
+    started, which starts what they want and is not running.
+    """
+    unit = evaluated["services"][service]
+    new_units = "systemctl daemon-reload"
+    targets = "systemctl start multi-user.target sockets.target timers.target"
+    if unit.get("reloadIfChanged", False):
+        return [new_units, f"systemctl reload {service}.service", targets]
+    if not unit.get("restartIfChanged", True):
+        return [new_units, targets]
+    if not unit.get("stopIfChanged", True):
+        return [new_units, f"systemctl restart {service}.service", targets]
+    return [
+        f"systemctl stop {service}.socket {service}.service",
+        new_units,
+        f"systemctl start {service}.socket",
+        targets,
+    ]
