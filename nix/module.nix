@@ -174,6 +174,8 @@ let
       Group = cfg.group;
       WorkingDirectory = cfg.dataDir;
       LoadCredential = credentials;
+      # The data directory is a mount of its own, which NoExecPaths=/ does not reach.
+      NoExecPaths = hardening.NoExecPaths ++ [ cfg.dataDir ];
     }
     // optionalAttrs (cfg.environmentFile != null) {
       EnvironmentFile = toString cfg.environmentFile;
@@ -785,6 +787,7 @@ in
           serviceBase
           // optionalAttrs backupOutsideData {
             ReadWritePaths = (serviceBase.ReadWritePaths or [ ]) ++ [ cfg.backup.directory ];
+            NoExecPaths = serviceBase.NoExecPaths ++ [ cfg.backup.directory ];
           }
           // {
             Type = "oneshot";
