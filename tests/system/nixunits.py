@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -147,28 +148,10 @@ def manage_script(evaluated: dict[str, Any]) -> str:
     return "#!/bin/bash\n" + guest_paths(package["text"])
 
 
-def switch_commands(evaluated: dict[str, Any], service: str = "bitpoll") -> list[str]:
-    """What switch-to-configuration runs when `service`'s unit file changed.
+def switch_commands(evaluated: dict[str, Any]) -> list[str]:
+    """What switch-to-configuration runs when bitpoll.service's unit file changed.
 
-    A model of nixpkgs' switch-to-configuration for a running,
-    socket-activated service whose socket did not change: the unit's
-    reloadIfChanged / restartIfChanged / stopIfChanged decide; a service that
-    is stopped before the switch takes its active socket down with it, and
-    only the socket is started again. Afterwards the active targets are
-    started, which starts what they want and is not running.
+    Derived from the evaluated units' restart flags by nix/tests/eval/switch.nix (the model of
+    nixpkgs' switch-to-configuration that tests/nix checks), here as shell commands.
     """
-    unit = evaluated["services"][service]
-    new_units = "systemctl daemon-reload"
-    targets = "systemctl start multi-user.target sockets.target timers.target"
-    if unit.get("reloadIfChanged", False):
-        return [new_units, f"systemctl reload {service}.service", targets]
-    if not unit.get("restartIfChanged", True):
-        return [new_units, targets]
-    if not unit.get("stopIfChanged", True):
-        return [new_units, f"systemctl restart {service}.service", targets]
-    return [
-        f"systemctl stop {service}.socket {service}.service",
-        new_units,
-        f"systemctl start {service}.socket",
-        targets,
-    ]
+    return [shlex.join(argv) for argv in evaluated["switchOnUpgrade"]["commands"]]
