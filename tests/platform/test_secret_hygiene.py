@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,26 +20,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 pytest.importorskip("playwright.sync_api")
 
-from browser.conftest import CHROMIUM_ARGS, find_chromium  # noqa: E402
+# The browser tests' own fixture: one chromium per module, skipped with the reason when missing.
+from browser.conftest import browser  # noqa: E402, F401
 from browser.pages import answer_poll, create_plain_poll, date_label  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("no chromium binary (/usr/bin/chromium or on PATH)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_a_whole_session_leaves_no_token_in_logs_or_referers(
-    browser: Browser, tmp_path: Path, log_format: str
+    browser: Browser,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+    log_format: str,
 ) -> None:
     from playwright.sync_api import expect
 
