@@ -62,83 +62,27 @@ def guest_paths(text: str) -> str:
     return _STORE_PATH.sub(replace, text)
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value == "/nix/store":
-        return _STORE_EXEC_PATHS
-    return guest_paths(str(value))
-
-
-def _lines(key: str, value: Any) -> list[str]:
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    return [f"{key}={_value(item)}" for item in items]
-
-
-def _unit_section(unit: dict[str, Any]) -> list[str]:
-    lines = ["[Unit]", f"Description={unit['description']}"]
-    for option, key in (
-        ("after", "After"),
-        ("before", "Before"),
-        ("requires", "Requires"),
-        ("wants", "Wants"),
-    ):
-        if unit.get(option):
-            lines.append(f"{key}={' '.join(unit[option])}")
-    for key, value in unit.get("unitConfig", {}).items():
-        lines += _lines(key, value)
-    return lines
-
-
-def _install_section(unit: dict[str, Any]) -> list[str]:
+def _install_section(unit: dict[str, Any]) -> str:
     # NixOS links the unit into the targets' .wants directories itself;
     # [Install] lets `systemctl enable` do the same here.
     wanted = unit.get("wantedBy", [])
-    return ["[Install]", f"WantedBy={' '.join(wanted)}"] if wanted else []
-
-
-def render_service(unit: dict[str, Any]) -> str:
-    lines = _unit_section(unit)
-    # What switch-to-configuration reads from the unit file, as NixOS writes it.
-    for option, key in (
-        ("stopIfChanged", "X-StopIfChanged"),
-        ("restartIfChanged", "X-RestartIfChanged"),
-        ("reloadIfChanged", "X-ReloadIfChanged"),
-    ):
-        if option in unit:
-            lines.append(f"{key}={_value(unit[option])}")
-    lines.append("[Service]")
-    for name, value in sorted(unit.get("environment", {}).items()):
-        if value is not None:
-            lines.append(f'Environment="{name}={guest_paths(str(value))}"')
-    for key, value in unit["serviceConfig"].items():
-        lines += _lines(key, value)
-    return "\n".join(lines + _install_section(unit)) + "\n"
-
-
-def render_socket(unit: dict[str, Any]) -> str:
-    lines = [*_unit_section(unit), "[Socket]"]
-    for address in unit.get("listenStreams", []):
-        lines.append(f"ListenStream={address}")
-    for key, value in unit.get("socketConfig", {}).items():
-        lines += _lines(key, value)
-    return "\n".join(lines + _install_section(unit)) + "\n"
-
-
-def render_timer(unit: dict[str, Any]) -> str:
-    lines = [*_unit_section(unit), "[Timer]"]
-    for key, value in unit.get("timerConfig", {}).items():
-        lines += _lines(key, value)
-    return "\n".join(lines + _install_section(unit)) + "\n"
+    return f"\n[Install]\nWantedBy={' '.join(wanted)}\n" if wanted else ""
 
 
 def unit_files(evaluated: dict[str, Any]) -> dict[str, str]:
-    """File name -> text of every unit the module defines."""
-    files = {f"{n}.service": render_service(u) for n, u in evaluated["services"].items()}
-    files |= {f"{n}.socket": render_socket(u) for n, u in evaluated["sockets"].items()}
-    files |= {f"{n}.timer": render_timer(u) for n, u in evaluated["timers"].items()}
+    """File name -> text of every unit the module defines, for this guest.
+
+    The text is what nix/tests/eval/render.nix says NixOS writes (checked by tests/nix), with
+    the store paths mapped onto the guest's install and an [Install] section added.
+    """
+    files = {}
+    for name, text in evaluated["unitFiles"].items():
+        stem, kind = name.rsplit(".", 1)
+        unit = evaluated[{"service": "services", "socket": "sockets", "timer": "timers"}[kind]][
+            stem
+        ]
+        text = re.sub(r"(?m)^ExecPaths=/nix/store$", f"ExecPaths={_STORE_EXEC_PATHS}", text)
+        files[name] = guest_paths(text) + _install_section(unit)
     return files
 
 
