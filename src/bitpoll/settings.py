@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "bitpoll.polls",
     "bitpoll.ops",
     "bitpoll.ratelimit",
+    "bitpoll.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

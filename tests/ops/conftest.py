@@ -33,7 +33,9 @@ def alice(db: None) -> User:
         "alice", "alice@example.org", "correct horse", first_name="Alîce", last_name="Ünïcødé 🗓"
     )
     user.groups.add(organisers)
-    user.user_permissions.add(Permission.objects.get(codename="change_group"))
+    user.user_permissions.add(
+        Permission.objects.get(codename="change_group", content_type__app_label="auth")
+    )
     return user
 
 

@@ -23,7 +23,9 @@ def seed() -> None:
     alice.first_name = UNICODE[:20]
     alice.save()
     alice.groups.add(organisers)
-    alice.user_permissions.add(Permission.objects.get(codename="change_group"))
+    alice.user_permissions.add(
+        Permission.objects.get(codename="change_group", content_type__app_label="auth")
+    )
     User.objects.create_user("bob", "bob@example.org", "battery staple")
 
     utc = dt.UTC

@@ -22,6 +22,20 @@ Data model (backup/restore and the benchmark rely on it):
 - Vote: the Choice an Entry gave to an Option, with an optional comment; one per (entry, option).
 - Comment: a remark on the poll, optionally tied to an Entry; deletable by whoever holds the
   secret whose hash is `edit_token_hash` (the entry's secret when tied to it) or by the admin.
+
+Accounts (bitpoll.accounts) reach polls only through these fields and models:
+
+- Poll.owner / Poll.owner_group: the user who created the poll while logged in, and the group it
+  was handed to (whose members then manage it); both null for anonymous polls, whose admin link
+  works as ever (and keeps working for owned polls). Access settings: `answer_access` (anyone
+  with the link, logged-in people only, invited people only), `one_answer_per_account`, and
+  `edit_requires_account` (answers cannot be changed through edit links, only by their account).
+- Entry.user: the account an answer was made with (null for anonymous answers); such an answer
+  shows the account's current display name and is edited by logging in, no edit link needed.
+- Invitation: a user, a group or an e-mail address invited to a poll. E-mail invitations carry a
+  personal link whose secret's hash is `token_hash`; `reminded`/`reminder_count` limit reminders.
+- Watch: a user or an e-mail address told about new answers and comments; `token_hash` is the
+  hash of the secret in its unsubscribe link; `notified` is when the last batch went out.
 """
 
 from __future__ import annotations
@@ -35,6 +49,7 @@ from decimal import Decimal
 from typing import Any
 
 import nh3
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -126,7 +141,15 @@ def render_markdown(text: str) -> str:
     )
 
 
+class AnswerAccess(models.TextChoices):
+    ANYONE = "anyone", _("Everyone with the link")
+    ACCOUNTS = "accounts", _("Only people who are logged in")
+    INVITED = "invited", _("Only invited people")
+
+
 class Poll(models.Model):
+    AnswerAccess = AnswerAccess
+
     class Kind(models.TextChoices):
         DATE = "date", _("Dates")
         DATETIME = "datetime", _("Dates and times")
@@ -159,6 +182,32 @@ class Poll(models.Model):
     hide_participant_names = models.BooleanField(_("hide participant names"), default=False)
     allow_comments = models.BooleanField(_("allow comments"), default=True)
     listed_publicly = models.BooleanField(_("listed on the home page"), default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_polls",
+        verbose_name=_("owner"),
+    )
+    owner_group = models.ForeignKey(
+        "accounts.Group",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="polls",
+        verbose_name=_("owning group"),
+    )
+    answer_access = models.CharField(
+        _("who may answer"),
+        max_length=16,
+        choices=AnswerAccess.choices,
+        default=AnswerAccess.ANYONE,
+    )
+    one_answer_per_account = models.BooleanField(_("one answer per account"), default=False)
+    edit_requires_account = models.BooleanField(
+        _("answers can be changed only by their account"), default=False
+    )
     admin_token_hash = models.CharField(max_length=64, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
@@ -409,6 +458,14 @@ class Entry(models.Model):
     # then lets only one answer per poll hold each key, however many requests race.
     name_key = models.CharField(max_length=255, blank=True, default="", editable=False)
     edit_token_hash = models.CharField(max_length=64, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="poll_entries",
+        verbose_name=_("account"),
+    )
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -499,6 +556,90 @@ class DeletedSlug(models.Model):
         now = now or timezone.now()
         cls.objects.filter(deleted__lte=now - dt.timedelta(days=cls.TOMBSTONE_DAYS)).delete()
         cls.objects.update_or_create(slug=slug, defaults={"deleted": now})
+
+
+class Invitation(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="poll_invitations",
+    )
+    group = models.ForeignKey(
+        "accounts.Group",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="poll_invitations",
+    )
+    email = models.EmailField(_("e-mail address"), blank=True, default="")
+    # SHA-256 of the secret in an e-mail invitee's personal link; empty for users and groups.
+    token_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    reminded = models.DateTimeField(null=True, blank=True, editable=False)
+    reminder_count = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(user__isnull=False, group__isnull=True, email="")
+                    | Q(user__isnull=True, group__isnull=False, email="")
+                    | (Q(user__isnull=True, group__isnull=True) & ~Q(email=""))
+                ),
+                name="polls_invitation_one_invitee",
+            ),
+            models.UniqueConstraint(fields=["poll", "user"], name="polls_invitation_user_once"),
+            models.UniqueConstraint(fields=["poll", "group"], name="polls_invitation_group_once"),
+            models.UniqueConstraint(
+                fields=["poll", "email"],
+                condition=~Q(email=""),
+                name="polls_invitation_email_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}: {self.user_id or self.group_id or self.email}"
+
+
+class Watch(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="watches")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="poll_watches",
+    )
+    email = models.EmailField(_("e-mail address"), blank=True, default="")
+    # SHA-256 of the secret in the unsubscribe link.
+    token_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    # When the last batch of news went out (None: never); batches are at most one per interval.
+    notified = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        verbose_name = _("watch")
+        verbose_name_plural = _("watches")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False, email="") | (Q(user__isnull=True) & ~Q(email=""))),
+                name="polls_watch_one_watcher",
+            ),
+            models.UniqueConstraint(fields=["poll", "user"], name="polls_watch_user_once"),
+            models.UniqueConstraint(
+                fields=["poll", "email"], condition=~Q(email=""), name="polls_watch_email_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}: {self.user_id or self.email}"
 
 
 @receiver(post_delete, sender=Poll)

@@ -42,7 +42,7 @@ POLL_FIELDS = tuple(
     }
 )
 # The fields each INSERT fills; the tests check that they are all of the model's fields.
-ENTRY_FIELDS = ("poll", "name", "name_key", "edit_token_hash", "created", "updated")
+ENTRY_FIELDS = ("poll", "name", "name_key", "edit_token_hash", "user", "created", "updated")
 VOTE_FIELDS = ("entry", "option", "choice", "comment")
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -147,11 +147,16 @@ def answer_sheet(poll_id: int) -> tuple[list[int], list[int]]:
 
 
 def insert_entry(
-    poll_id: int, name: str, name_key: str, edit_token_hash: str, now: dt.datetime
+    poll_id: int,
+    name: str,
+    name_key: str,
+    edit_token_hash: str,
+    now: dt.datetime,
+    user_id: int | None = None,
 ) -> int:
     """Insert an entry; return its id. A name_key taken in the poll raises IntegrityError."""
     stored = connection.ops.adapt_datetimefield_value(now)
-    params: list[Any] = [poll_id, name, name_key, edit_token_hash, stored, stored]
+    params: list[Any] = [poll_id, name, name_key, edit_token_hash, user_id, stored, stored]
     statements = _statements()
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
