@@ -18,6 +18,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from smtpsink import SmtpSink
+
 _BACKEND = os.environ.get("BITPOLL_TEST_BACKEND", "sqlite").strip().lower() or "sqlite"
 if _BACKEND not in ("sqlite", "postgresql"):
     raise pytest.UsageError(
@@ -102,3 +104,13 @@ def collected_static(django_db_blocker: object) -> Iterator[None]:
 
     call_command("collectstatic", interactive=False, verbosity=0)
     yield
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server on loopback (tests/smtpsink.py); its Maildir is read by the test."""
+    sink = SmtpSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
