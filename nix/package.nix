@@ -27,6 +27,7 @@ let
     pytest
     pytest-django
     hypothesis
+    aiosmtpd
     # Browser tests skip themselves without a chromium binary, as in the
     # build sandbox, but their module still imports playwright.
     playwright
