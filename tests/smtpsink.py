@@ -14,13 +14,14 @@ import email
 import email.policy
 import mailbox
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
+
+from serverutil import free_port
 
 __all__ = ["SmtpSink"]
 
@@ -53,16 +54,10 @@ finally:
 """
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class SmtpSink:
     def __init__(self) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="bitpoll-smtp-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
