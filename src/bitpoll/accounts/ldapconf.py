@@ -41,6 +41,9 @@ def django_auth_ldap_settings(cfg: Ldap) -> dict[str, Any]:
         "AUTH_LDAP_CONNECTION_OPTIONS": options,
         "AUTH_LDAP_BIND_DN": cfg.bind_dn,
         "AUTH_LDAP_BIND_PASSWORD": cfg.bind_password,
+        # Without a service account the user's own bind reads their entry and groups:
+        # directories rarely let anonymous clients read them.
+        "AUTH_LDAP_BIND_AS_AUTHENTICATING_USER": not cfg.bind_dn,
         "AUTH_LDAP_USER_ATTR_MAP": {"email": cfg.attr_email},
         "AUTH_LDAP_ALWAYS_UPDATE_USER": True,
         "AUTH_LDAP_FIND_GROUP_PERMS": False,
