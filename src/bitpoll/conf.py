@@ -582,6 +582,10 @@ def env_ldap() -> Ldap | None:
         raise bad("LDAP_USER_FILTER", user_filter, "an LDAP filter in parentheses")
     if not (group_filter.startswith("(") and group_filter.endswith(")")):
         raise bad("LDAP_GROUP_FILTER", group_filter, "an LDAP filter in parentheses")
+    if require_group and not group_base:
+        raise ConfigError(
+            f"{PREFIX}LDAP_REQUIRE_GROUP needs {PREFIX}LDAP_GROUP_SEARCH_BASE: expected both"
+        )
     if ca_file is not None and not ca_file.startswith("/"):
         raise bad("LDAP_CA_FILE", ca_file, "an absolute path")
     return Ldap(

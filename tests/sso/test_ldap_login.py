@@ -186,3 +186,17 @@ def test_a_directory_that_is_down_refuses_the_login_without_an_error(
         response = log_in(client, "carol", USERS["carol"][2])
     assert response.status_code == 200
     assert b"Please enter a correct" in response.content
+
+
+def test_check_deploy_binds_the_service_account(slapd: Slapd) -> None:
+    from bitpoll.accounts import checks
+
+    with override_settings(LDAP=ldap_config(slapd)):
+        assert checks.check_ldap_server(None) == []
+    with override_settings(LDAP=ldap_config(slapd, bind_password="wrong")):
+        [error] = checks.check_ldap_server(None)
+    assert error.id == "bitpoll.E131"
+    assert "bind DN or its password" in error.msg
+    with override_settings(LDAP=ldap_config(slapd, uri=slapd.ldaps_uri)):
+        [error] = checks.check_ldap_server(None)
+    assert "cannot connect" in error.msg

@@ -6,3 +6,7 @@ class AccountsConfig(AppConfig):
     name = "bitpoll.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        # Registers the single sign-on deployment checks.
+        from bitpoll.accounts import checks  # noqa: F401
