@@ -200,3 +200,19 @@ def test_check_deploy_binds_the_service_account(slapd: Slapd) -> None:
     with override_settings(LDAP=ldap_config(slapd, uri=slapd.ldaps_uri)):
         [error] = checks.check_ldap_server(None)
     assert "cannot connect" in error.msg
+
+
+def test_the_login_form_is_throttled(slapd: Slapd) -> None:
+    from bitpoll.conf import Rate
+
+    limits = {"logins": Rate(3, 900), "logins_per_user": Rate(100, 3600)}
+    with (
+        ldap_settings(ldap_config(slapd)),
+        override_settings(RATELIMIT_ENABLED=True, RATELIMITS=limits),
+    ):
+        client = Client()
+        statuses = [log_in(client, "carol", "guess").status_code for _ in range(3)]
+        assert statuses == [200, 200, 200]
+        # The right password does not help once the limit is reached.
+        assert log_in(client, "carol", USERS["carol"][2]).status_code == 429
+    assert not User.objects.filter(username="carol").exists()

@@ -106,6 +106,12 @@ def sign_in_at_provider(
     return url
 
 
+def logged_in(page: Page) -> bool:
+    """Whether the browser holds a session of a logged-in user (the SSO login page says so)."""
+    response = page.request.get("/accounts/sso/login/")
+    return "data-logged-in" in response.text()
+
+
 def users(server: Server) -> dict[str, Any]:
     code = (
         "import json; from django.contrib.auth.models import User; "
@@ -147,7 +153,7 @@ def test_a_wrong_state_is_refused_and_the_right_one_still_works(
     response = page.goto(forged)
     assert response is not None and response.status == 400
     assert "This sign-in was not started here" in page.inner_text("#sso-error")
-    assert "bob" not in users(server)
+    assert not logged_in(page)
 
     response = page.goto(url)
     assert response is not None and response.status == 200
@@ -168,7 +174,7 @@ def test_an_expired_code_gives_a_clear_page(
         provider.control("/_test/clock?offset=0")
     assert response is not None and response.status == 400
     assert "could not be verified" in page.inner_text("#sso-error")
-    assert "erin" not in users(server)
+    assert not logged_in(page)
     assert "invalid_grant" in server.log()
 
 
@@ -181,8 +187,7 @@ def test_a_tampered_id_token_is_refused(page: Page, server: Server, provider: Oi
         provider.control("/_test/tamper?on=0")
     assert response is not None and response.status == 400
     assert "could not be verified" in page.inner_text("#sso-error")
-    known = users(server)
-    assert "frank" not in known and "mallory" not in known
+    assert not logged_in(page)
     assert "signature is not valid" in server.log()
 
 
@@ -202,3 +207,9 @@ def test_a_provider_that_is_down_gives_a_clear_page(
     # Back up: logging in works again without restarting Bitpoll.
     sign_in_at_provider(page, "alice")
     page.wait_for_url("**/?from=sso")
+    assert logged_in(page)
+
+
+def test_no_refused_sign_in_left_an_account_behind(server: Server) -> None:
+    # Runs last (the tests above refused erin, frank and, as forged, mallory); bob got in.
+    assert sorted(users(server)) == ["alice", "bob"]
