@@ -163,6 +163,17 @@ def test_a_wrong_state_is_refused_and_the_right_one_still_works(
     assert response is not None and response.status == 400
 
 
+def test_a_response_naming_another_issuer_is_refused(
+    page: Page, server: Server, provider: OidcProvider
+) -> None:
+    url = sign_in_at_provider(page, "grace", provider, hold=True)
+    assert "iss=" in url  # RFC 9207, which oidc-provider implements
+    response = page.goto(url.replace("iss=", "iss=https%3A%2F%2Fevil.example&x="))
+    assert response is not None and response.status == 400
+    assert "could not be verified" in page.inner_text("#sso-error")
+    assert not logged_in(page)
+
+
 def test_an_expired_code_gives_a_clear_page(
     page: Page, server: Server, provider: OidcProvider
 ) -> None:
@@ -211,5 +222,6 @@ def test_a_provider_that_is_down_gives_a_clear_page(
 
 
 def test_no_refused_sign_in_left_an_account_behind(server: Server) -> None:
-    # Runs last (the tests above refused erin, frank and, as forged, mallory); bob got in.
+    # Runs last (the tests above refused grace, erin, frank and, as forged, mallory); bob
+    # got in.
     assert sorted(users(server)) == ["alice", "bob"]

@@ -229,7 +229,9 @@ def exchange(cfg: Oidc, discovery: Discovery, code: str, pending: Pending) -> di
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if cfg.client_secret is not None:
         if "client_secret_basic" in discovery.token_auth_methods:
-            pair = f"{urllib.parse.quote(cfg.client_id, safe='')}:{urllib.parse.quote(cfg.client_secret, safe='')}"
+            # RFC 6749 2.3.1: both form-encoded before they are joined.
+            quote = urllib.parse.quote_plus
+            pair = f"{quote(cfg.client_id)}:{quote(cfg.client_secret)}"
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         else:
             form["client_secret"] = cfg.client_secret

@@ -17,6 +17,7 @@ from django.contrib.auth import login
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -45,7 +46,7 @@ def _error(request: HttpRequest, message: str, status: int) -> HttpResponse:
     return render(
         request,
         "accounts/sso_error.html",
-        {"message": message, "retry_url": "/accounts/oidc/login/"},
+        {"message": message, "retry_url": reverse("oidc_login")},
         status=status,
     )
 
@@ -126,6 +127,9 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     )
     try:
         discovery = oidc.discover(cfg)
+        # RFC 9207: a provider that names itself must be the one this login went to.
+        if "iss" in request.GET and request.GET["iss"] != discovery.issuer:
+            raise oidc.OidcError(f"the response names another issuer {request.GET['iss'][:200]!r}")
         claims = oidc.exchange(cfg, discovery, code, pending)
     except oidc.ProviderUnreachable as exc:
         return _unreachable(request, exc)
