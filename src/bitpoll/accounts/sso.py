@@ -105,6 +105,23 @@ def _free_slug(source: str, external_id: str, name: str) -> str:
     return candidate
 
 
+def _mirrored_group(source: str, external_id: str, name: str) -> Group:
+    group = Group.objects.filter(source=source, external_id=external_id).first()
+    if group is not None:
+        return group
+    try:
+        with transaction.atomic():
+            return Group.objects.create(
+                source=source,
+                external_id=external_id,
+                name=name[:150] or external_id[:150],
+                slug=_free_slug(source, external_id, name or external_id),
+            )
+    except IntegrityError:
+        # Two members of a new group logging in at once: the other login created it.
+        return Group.objects.get(source=source, external_id=external_id)
+
+
 @transaction.atomic
 def sync_groups(user: User, source: str, groups: Mapping[str, str]) -> None:
     """Make the user a member of exactly `groups` (external id -> name) among `source`'s.
@@ -114,15 +131,7 @@ def sync_groups(user: User, source: str, groups: Mapping[str, str]) -> None:
     """
     wanted: set[int] = set()
     for external_id, name in groups.items():
-        group = Group.objects.filter(source=source, external_id=external_id).first()
-        if group is None:
-            group = Group.objects.create(
-                source=source,
-                external_id=external_id,
-                name=name[:150] or external_id[:150],
-                slug=_free_slug(source, external_id, name or external_id),
-            )
-        wanted.add(group.pk)
+        wanted.add(_mirrored_group(source, external_id, name).pk)
     current = set(
         Membership.objects.filter(user=user, group__source=source).values_list(
             "group_id", flat=True
