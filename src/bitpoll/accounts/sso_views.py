@@ -98,9 +98,11 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     if cfg is None:
         raise Http404
     state = request.GET.get("state", "")
-    stored: dict[str, Any] = request.session.get(SESSION_KEY, {})
-    item = stored.pop(state, None) if state else None
-    request.session[SESSION_KEY] = stored
+    stored = request.session.get(SESSION_KEY)
+    item = stored.pop(state, None) if isinstance(stored, dict) and state else None
+    if item is not None:
+        # Used up, whatever happens next: a state works once.
+        request.session[SESSION_KEY] = stored
     if item is None or int(time.time()) - item.get("at", 0) >= PENDING_SECONDS:
         log.info("OpenID Connect: callback with an unknown or expired state")
         return _error(
