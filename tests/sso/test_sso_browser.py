@@ -1,4 +1,5 @@
-"""OpenID Connect logins through a real provider (oidc-provider on node), driven by chromium.
+"""Single sign-on in chromium: OpenID Connect through a real provider (oidc-provider on node)
+and LDAP through the login form against a real slapd, on one server configured for both.
 
 The whole redirect flow runs for real: Bitpoll's login start, the provider's login and consent
 forms, the callback, the code exchange with PKCE and the ID token checked against the
@@ -17,6 +18,7 @@ import pytest
 from browser.conftest import CHROMIUM_ARGS, find_chromium
 from serverutil import Server, free_port, run_bitpoll, serving
 from sso.oidcprovider import OidcProvider
+from sso.slapd import ADMIN_DN, BASE, USERS, Slapd
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -38,14 +40,26 @@ def provider(bitpoll_port: int) -> Iterator[OidcProvider]:
 
 
 @pytest.fixture(scope="module")
+def slapd() -> Iterator[Slapd]:
+    running = Slapd().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, provider: OidcProvider, bitpoll_port: int
+    tmp_path_factory: pytest.TempPathFactory,
+    provider: OidcProvider,
+    slapd: Slapd,
+    bitpoll_port: int,
 ) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("oidc")
     data_dir = root / "data"
     data_dir.mkdir(mode=0o700)
     secret = root / "client_secret"
     secret.write_text(provider.client_secret + "\n")
+    bind_password = root / "ldap_bind_password"
+    bind_password.write_text(slapd.admin_password)
     env = {
         "BITPOLL_BASE_URL": f"http://127.0.0.1:{bitpoll_port}",
         "BITPOLL_OIDC_ISSUER": provider.issuer,
@@ -54,6 +68,13 @@ def server(
         "BITPOLL_OIDC_SCOPES": "openid email profile groups",
         "BITPOLL_OIDC_GROUPS_CLAIM": "groups",
         "BITPOLL_OIDC_NAME": "Example ID",
+        "BITPOLL_LDAP_URI": slapd.uri,
+        "BITPOLL_LDAP_START_TLS": "true",
+        "BITPOLL_LDAP_CA_FILE": str(slapd.ca_file),
+        "BITPOLL_LDAP_BIND_DN": ADMIN_DN,
+        "BITPOLL_LDAP_BIND_PASSWORD_FILE": str(bind_password),
+        "BITPOLL_LDAP_USER_SEARCH_BASE": f"ou=people,{BASE}",
+        "BITPOLL_LDAP_GROUP_SEARCH_BASE": f"ou=groups,{BASE}",
     }
     with serving(data_dir, env, port=bitpoll_port) as running:
         yield running
@@ -144,6 +165,22 @@ def test_it_logs_in_with_pkce_and_mirrors_the_groups_claim(page: Page, server: S
     ]
 
 
+def test_a_directory_user_logs_in_with_the_form(page: Page) -> None:
+    page.goto("/accounts/sso/login/?next=/%3Ffrom%3Dldap")
+    assert page.is_visible("#oidc-login") and page.is_visible("#ldap-login-hint")
+    page.fill("input[name=username]", "dave")
+    page.fill("input[name=password]", "not the password")
+    page.click("#ldap-login-form button[type=submit]")
+    assert page.is_visible("#ldap-login-form .message-error")
+    assert not logged_in(page)
+    page.fill("input[name=username]", "dave")
+    page.fill("input[name=password]", USERS["dave"][2])
+    page.click("#ldap-login-form button[type=submit]")
+    page.wait_for_url("**/?from=ldap")
+    assert "You are logged in." in page.inner_text(".messages")
+    assert logged_in(page)
+
+
 def test_a_wrong_state_is_refused_and_the_right_one_still_works(
     page: Page, server: Server, provider: OidcProvider
 ) -> None:
@@ -223,7 +260,9 @@ def test_a_provider_that_is_down_gives_a_clear_page(
 
 def test_no_refused_sign_in_left_an_account_behind(server: Server) -> None:
     # Runs last (the tests above refused grace, erin, frank and, as forged, mallory); bob
-    # got in.
-    known = set(users(server))
-    assert {"alice", "bob"} <= known
-    assert not {"grace", "erin", "frank", "mallory"} & known
+    # and dave got in.
+    known = users(server)
+    assert {"alice", "bob", "dave"} <= set(known)
+    assert known["dave"]["groups"] == [["ldap", f"cn=chess,ou=groups,{BASE}".lower(), "chess"]]
+    assert known["dave"]["name"] == "Dave Directory"
+    assert not {"grace", "erin", "frank", "mallory"} & set(known)
