@@ -62,3 +62,15 @@ def test_identities_are_found_by_subject_not_by_name_or_address() -> None:
     )  # fmt: skip
     assert other_issuer.pk not in (taken.pk, first.pk)
     assert ExternalIdentity.objects.count() == 2
+
+
+def test_the_admin_lists_identities_read_only(client) -> None:  # type: ignore[no-untyped-def]
+    admin = User.objects.create_superuser("root", "root@example.org", "pw-root-1")
+    sso.user_for_identity(
+        "ldap", "", "carol", username="carol", email="c@example.org", display_name="Carol"
+    )
+    client.force_login(admin)
+    response = client.get("/admin/accounts/externalidentity/")
+    assert response.status_code == 200
+    assert b"carol" in response.content
+    assert client.get("/admin/accounts/externalidentity/add/").status_code == 403

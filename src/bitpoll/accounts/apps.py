@@ -8,5 +8,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        # Registers the single sign-on deployment checks.
-        from bitpoll.accounts import checks  # noqa: F401
+        # Registers the single sign-on deployment checks and admin pages.
+        from bitpoll.accounts import admin_sso, checks  # noqa: F401
