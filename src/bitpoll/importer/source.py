@@ -206,13 +206,18 @@ def url_has_password(url: str) -> bool:
 
 
 def open_source(url: str, password: str | None = None) -> Source:
-    """Open `sqlite:///path` or `postgresql://...` (no password in the URL) read-only."""
+    """Open `sqlite:////abs/path`, `sqlite:///rel/path` or `postgresql://...` (no password in the URL) read-only."""
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
+        # As BITPOLL_DATABASE_URL: sqlite:///relative (here: to the working directory) and
+        # sqlite:////absolute/path.
         parts = urlsplit(url)
-        if parts.netloc not in ("",) or not parts.path:
-            raise SourceError(f"{url!r} is not a SQLite URL: use sqlite:///path/to/bitpoll.db")
-        return SqliteSource(Path(unquote(parts.path)))
+        if parts.netloc or len(parts.path) < 2:
+            raise SourceError(
+                f"{url!r} is not a SQLite URL: use sqlite:////absolute/path.sqlite3 or "
+                "sqlite:///relative/path.sqlite3"
+            )
+        return SqliteSource(Path(unquote(parts.path[1:])))
     if scheme in ("postgresql", "postgres"):
         if url_has_password(url):
             raise SourceError(
