@@ -33,7 +33,7 @@ class LegacyPoll(models.Model):
 
 class ImportedRow(models.Model):
     class Kind(models.TextChoices):
-        USER = "user", _("user")
+        USER = "user", _("account")
         GROUP = "group", _("group")
 
     kind = models.CharField(max_length=8, choices=Kind.choices)

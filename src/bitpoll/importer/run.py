@@ -25,7 +25,7 @@ from bitpoll.accounts.models import Group, Membership, Profile
 from bitpoll.importer import convert
 from bitpoll.importer.models import ImportedRow, LegacyPoll
 from bitpoll.importer.source import Source
-from bitpoll.polls import tokens
+from bitpoll.polls import sql, tokens
 from bitpoll.polls.models import (
     AnswerAccess,
     Choice,
@@ -35,7 +35,6 @@ from bitpoll.polls.models import (
     Invitation,
     Option,
     Poll,
-    Vote,
     Watch,
 )
 
@@ -905,19 +904,13 @@ def _apply_poll(
         )
         for e in item["entries"]
     )
-    Vote.objects.bulk_create(
-        (
-            Vote(
-                entry_id=entry.pk,
-                option_id=option_ids[choice_id],
-                choice_id=choice_ids[value_id],
-                comment=comment,
-            )
-            for e, entry in zip(item["entries"], entries, strict=True)
-            for choice_id, value_id, comment in e["votes"]
-        ),
-        batch_size=2000,
-    )
+    # Through the polls' own prepared statement: the ORM's bulk_create spent most of an
+    # import's time building model instances for the cells.
+    for e, entry in zip(item["entries"], entries, strict=True):
+        sql.insert_votes(
+            entry.pk,
+            ((option_ids[option], choice_ids[value], note) for option, value, note in e["votes"]),
+        )
     comments = [
         Comment(
             poll=poll, entry_id=entry.pk, author=e["name"] or "Anonymous", text=e["comment"],
