@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import sqlite3
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import CommandError
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from bitpoll.importer import run as importer_run
@@ -300,3 +301,37 @@ def test_sqlite_urls_read_like_bitpoll_database_url(
     assert re.search(r"^polls\s+5\s+5\s+0\s+0$", dry, re.M)
     with pytest.raises(CommandError, match="is not a SQLite URL"):
         import_bitpoll("sqlite://host/file.sqlite3")
+
+
+def test_merging_never_takes_group_admin_rights_away(sample_url: str) -> None:
+    from bitpoll.accounts.models import Group, Membership
+
+    carla = User.objects.create(username="carla")
+    team = Group.objects.create(name="orga-team", slug="orga-team")
+    Membership.objects.create(group=team, user=carla, is_admin=True)
+    with pytest.raises(CommandError, match=r"carla(.|\n)*orga-team.*--on-account-collision=merge"):
+        import_bitpoll(sample_url)
+    import_bitpoll(sample_url, "--on-account-collision=merge")
+    assert Group.objects.count() == 1
+    admins = set(team.memberships.filter(is_admin=True).values_list("user__username", flat=True))
+    assert admins == {"alice", "juergen", "carla"}  # carla was only a member in the original
+    assert team.memberships.count() == 3
+    assert _poll("wZZEzQvvVd").owner_group == team
+
+
+def test_the_password_prompt_needs_a_terminal(sample_url: str) -> None:
+    with pytest.raises(CommandError, match="--password-prompt needs a terminal"):
+        import_bitpoll(sample_url, "--password-prompt")
+
+
+def test_a_dry_run_lists_every_refusal_at_once(sample_url: str) -> None:
+    User.objects.create(username="bob")
+    Poll.objects.create(slug="vereinslogo-farbe", title="Ours", admin_token_hash="x")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="would be refused"):
+        call_command("import-bitpoll", sample_url, "--dry-run", stdout=out)
+    report = out.getvalue()
+    assert "Refused (nothing can be imported until these are resolved):" in report
+    assert "usernames exist here already: bob." in report
+    assert "vereinslogo-farbe -> vereinslogo-farbe" in report
+    assert Poll.objects.count() == 1 and User.objects.count() == 1

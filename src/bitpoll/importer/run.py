@@ -105,6 +105,7 @@ class Report:
     admin_links: list[tuple[str, str, str]] = field(default_factory=list)
     migration_state: list[str] = field(default_factory=list)
     source: str = ""
+    refusals: list[str] = field(default_factory=list)
 
     def count(self, table: str, what: str, n: int = 1) -> None:
         self.counts[table][what] += n
@@ -134,7 +135,11 @@ class Report:
                 "Admin links of imported polls without an owning account (keep them secret):"
             )
             out.extend(f"  {old} -> {new}: {link}" for old, new, link in self.admin_links)
-        if not any(c["imported"] for c in self.counts.values()):
+        if self.refusals:
+            out.append("")
+            out.append("Refused (nothing can be imported until these are resolved):")
+            out.extend(f"  - {text}" for text in self.refusals)
+        elif not any(c["imported"] for c in self.counts.values()):
             out.append("")
             out.append("Nothing to import: everything in the source was imported before.")
         return out
@@ -159,6 +164,8 @@ class Plan:
     merged_groups: dict[int, int] = field(default_factory=dict)
     memberships: list[tuple[int, int, bool]] = field(default_factory=list)  # user, group, admin
     polls: list[dict[str, Any]] = field(default_factory=list)
+    # Why the import cannot run as asked: all of them, so that one dry run shows everything.
+    refusals: list[str] = field(default_factory=list)
 
 
 def _first_line(text: str) -> str:
@@ -180,6 +187,7 @@ def plan(source: Source, options: Options) -> Plan:
     _plan_users(source, options, result)
     _plan_groups(source, options, result)
     _plan_polls(source, options, result)
+    report.refusals = result.refusals
     return result
 
 
@@ -190,10 +198,11 @@ def _plan_users(source: Source, options: Options, result: Plan) -> None:
         ImportedRow.objects.filter(kind=ImportedRow.Kind.USER).values_list("source_id", "target_id")
     )
     existing = dict(User.objects.values_list("username", "pk"))
+    existing_ids = set(existing.values())
     collisions = []
     for row in rows:
         report.count("users", "source")
-        if row["id"] in imported and imported[row["id"]] in existing.values():
+        if row["id"] in imported and imported[row["id"]] in existing_ids:
             result.user_map[row["id"]] = imported[row["id"]]
             report.count("users", "already")
             continue
@@ -213,7 +222,7 @@ def _plan_users(source: Source, options: Options, result: Plan) -> None:
         result.users.append(row)
         report.count("users", "imported")
     if collisions:
-        raise ImportRefused(
+        result.refusals.append(
             "accounts with these usernames exist here already: "
             + ", ".join(sorted(collisions))
             + ". Use --on-account-collision=merge to attach the imported polls, answers and "
@@ -294,7 +303,7 @@ def _plan_groups(source: Source, options: Options, result: Plan) -> None:
         new_ids.add(row["id"])
         report.count("groups", "imported")
     if collisions:
-        raise ImportRefused(
+        result.refusals.append(
             "groups with these names exist here already: "
             + ", ".join(sorted(collisions))
             + ". Use --on-account-collision=merge to merge them"
@@ -424,7 +433,7 @@ def _plan_polls(source: Source, options: Options, result: Plan) -> None:
             continue
         slugs[poll["id"]] = slug
     if collisions:
-        raise ImportRefused(
+        result.refusals.append(
             "these polls' link names are already taken here (by a poll, or a poll deleted "
             "less than 180 days ago): "
             + "; ".join(collisions)
@@ -722,7 +731,8 @@ def _plan_poll(
             report.count("vote choices", "imported")
         entries.append(
             {
-                "name": "" if anonymous_vote else str(vote["name"] or "")[:80],
+                # Snapshots of logged-in names can start with a space (" (admin)").
+                "name": "" if anonymous_vote else str(vote["name"] or "").strip()[:80],
                 "user": None if anonymous_vote else user,
                 "created": convert.as_datetime(vote["date_created"]),
                 "comment": str(vote["comment"] or ""),
@@ -743,7 +753,7 @@ def _plan_poll(
     for comment in rows["comments"]:
         comments.append(
             {
-                "author": str(comment["name"] or "")[:80],
+                "author": str(comment["name"] or "").strip()[:80],
                 "text": str(comment["text"] or ""),
                 "created": convert.as_datetime(comment["date_created"]),
             }
@@ -823,12 +833,15 @@ def apply(result: Plan, options: Options) -> Report:
         user.save()
         users[row["id"]] = user.pk
         zone = str(row.get("timezone") or "")
-        Profile.objects.create(
+        # update_or_create: a profile may be made for every new user by the accounts app.
+        Profile.objects.update_or_create(
             user=user,
-            display_name=str(row.get("displayname") or "")[:80],
-            language=convert.LANGUAGES.get(str(row.get("language") or ""), ""),
-            time_zone=zone if convert.zone_or_none(zone) else "",
-            watch_by_default=convert.as_bool(row.get("auto_watch")),
+            defaults={
+                "display_name": str(row.get("displayname") or "").strip()[:80],
+                "language": convert.LANGUAGES.get(str(row.get("language") or ""), ""),
+                "time_zone": zone if convert.zone_or_none(zone) else "",
+                "watch_by_default": convert.as_bool(row.get("auto_watch")),
+            },
         )
         ImportedRow.objects.create(
             kind=ImportedRow.Kind.USER, source_id=row["id"], target_id=user.pk
@@ -849,9 +862,12 @@ def apply(result: Plan, options: Options) -> Report:
             kind=ImportedRow.Kind.GROUP, source_id=source_id, target_id=target_id
         )
     for user_id, group_id, is_admin in result.memberships:
-        Membership.objects.update_or_create(
+        membership, _created = Membership.objects.get_or_create(
             group_id=groups[group_id], user_id=users[user_id], defaults={"is_admin": is_admin}
         )
+        if is_admin and not membership.is_admin:  # merged: never take admin rights away
+            membership.is_admin = True
+            membership.save(update_fields=["is_admin"])
     for item in result.polls:
         _apply_poll(item, users, groups, options, report)
     return report
@@ -938,9 +954,13 @@ def _apply_poll(
 
 
 def run(source: Source, options: Options, dry_run: bool) -> Report:
+    """Plan, then apply unless `dry_run`. A dry run returns the report with its refusals;
+    a real run raises ImportRefused instead of writing anything when there are any."""
     result = plan(source, options)
     if dry_run:
         return result.report
+    if result.refusals:
+        raise ImportRefused("\n".join(result.refusals))
     return apply(result, options)
 
 

@@ -104,3 +104,5 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: nothing was changed.")
         for line in report.lines(dry_run):
             self.stdout.write(line)
+        if report.refusals:
+            raise CommandError("the import would be refused: see the report above")
