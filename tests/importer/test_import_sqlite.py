@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from bitpoll.importer import run as importer_run
+from bitpoll.importer import write as importer_write
 from bitpoll.importer.models import ImportedRow, LegacyPoll
 from bitpoll.polls.models import Choice, Comment, Entry, Option, Poll
 
@@ -198,7 +198,7 @@ def test_it_refuses_existing_usernames_unless_merging(sample_url: str) -> None:
 
 
 def test_an_error_half_way_leaves_nothing(sample_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = importer_run._apply_poll
+    real = importer_write._apply_poll
     calls = []
 
     def failing(item: Any, *args: Any) -> None:
@@ -207,7 +207,7 @@ def test_an_error_half_way_leaves_nothing(sample_url: str, monkeypatch: pytest.M
             raise RuntimeError("disk full")
         real(item, *args)
 
-    monkeypatch.setattr(importer_run, "_apply_poll", failing)
+    monkeypatch.setattr(importer_write, "_apply_poll", failing)
     with pytest.raises(RuntimeError):
         import_bitpoll(sample_url)
     assert len(calls) == 3
@@ -335,3 +335,26 @@ def test_a_dry_run_lists_every_refusal_at_once(sample_url: str) -> None:
     assert "usernames exist here already: bob." in report
     assert "vereinslogo-farbe -> vereinslogo-farbe" in report
     assert Poll.objects.count() == 1 and User.objects.count() == 1
+
+
+def test_an_older_schema_reads_with_the_defaults_of_missing_columns(sample_copy: Path) -> None:
+    # Columns added since 2017 (poll.0009 to 0018, base.0004): absent in older databases.
+    _execute(
+        sample_copy,
+        "DELETE FROM django_migrations WHERE app = 'poll' AND name >= '0009'",
+        "ALTER TABLE poll_poll DROP COLUMN vote_all",
+        "ALTER TABLE poll_poll DROP COLUMN hide_participants",
+        "ALTER TABLE poll_poll DROP COLUMN show_score_in_summary",
+        "ALTER TABLE poll_choicevalue DROP COLUMN deleted",
+        "ALTER TABLE base_bitpolluser DROP COLUMN displayname",
+    )
+    report = import_bitpoll(f"sqlite:///{sample_copy}")
+    assert "poll.0008_merge_20170419_1403" in report
+    assert Poll.objects.count() == 5
+    # Without the deleted flag every answer value is live.
+    assert Choice.objects.count() == 22
+    assert (
+        not Poll.objects.filter(hide_participant_names=True)
+        .exclude(legacy__old_slug="wCPFzIIjrT")
+        .exists()
+    )

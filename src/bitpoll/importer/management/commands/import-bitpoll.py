@@ -11,13 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from bitpoll import conf
-from bitpoll.importer.run import (
-    ACCOUNT_POLICIES,
-    SLUG_POLICIES,
-    ImportRefused,
-    Options,
-    run,
-)
+from bitpoll.importer.report import ACCOUNT_POLICIES, SLUG_POLICIES, ImportRefused, Options
+from bitpoll.importer.run import run
 from bitpoll.importer.source import SourceError, open_source
 
 
