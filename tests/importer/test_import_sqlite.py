@@ -358,3 +358,19 @@ def test_an_older_schema_reads_with_the_defaults_of_missing_columns(sample_copy:
         .exclude(legacy__old_slug="wCPFzIIjrT")
         .exists()
     )
+
+
+def test_link_names_that_differ_only_in_case_get_a_suffix(sample_copy: Path) -> None:
+    _execute(
+        sample_copy,
+        "UPDATE poll_poll SET url = 'WZZEzQvvVd' WHERE url = 'vereinslogo-farbe'",
+        "UPDATE poll_poll SET url = 'admin' WHERE url = 'sommerfest-essen'",
+    )
+    report = import_bitpoll(f"sqlite:///{sample_copy}")
+    assert _poll("wZZEzQvvVd").slug == "wzzezqvvvd"
+    assert _poll("WZZEzQvvVd").slug == "wzzezqvvvd-2"
+    assert _poll("admin").slug == "admin-poll"
+    assert "became wzzezqvvvd-2, wzzezqvvvd went to another poll" in report
+    client = Client()
+    assert client.get("/poll/WZZEzQvvVd/")["Location"] == "/wzzezqvvvd-2/"
+    assert client.get("/poll/admin/")["Location"] == "/admin-poll/"

@@ -37,6 +37,7 @@ TO_POLL = [
     f"/poll/{OLD}/edit/choices/dateTime/time/",
     f"/poll/{OLD}/edit/choices/dateTime/combinations/",
     f"/poll/{OLD}/edit/choicevalues/",
+    f"/poll/{OLD}/edit/choicevalues",
     f"/poll/{OLD}/edit/choicevalues/anything/after/it",
     f"/poll/{OLD}/edit/choicevalues_create",
     f"/poll/{OLD}/delete/",
@@ -44,7 +45,8 @@ TO_POLL = [
     f"/invitations/{OLD}/",
     f"/invitations/{OLD}/send/",
 ]
-TO_RESULTS = [f"/poll/{OLD}.csv", f"/poll/{OLD}_csv", f"/poll/{OLD}xcsv"]
+# The original's unescaped dot matches any character, a slash too.
+TO_RESULTS = [f"/poll/{OLD}.csv", f"/poll/{OLD}_csv", f"/poll/{OLD}xcsv", f"/poll/{OLD}/csv"]
 
 
 @pytest.fixture

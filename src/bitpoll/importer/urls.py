@@ -49,7 +49,7 @@ urlpatterns = [
         for path in _POLL_PAGES[1:]
     ),
     # Prefix matches in the original: anything may follow.
-    re_path(rf"^poll/{_SLUG}/edit/choicevalues/.*$", views.to_poll),
+    re_path(rf"^poll/{_SLUG}/edit/choicevalues(?:/.*)?$", views.to_poll),
     re_path(rf"^poll/{_SLUG}/edit/choicevalues_create.*$", views.to_poll),
     re_path(rf"^invitations/{_SLUG}/?$", views.to_poll, name="invitations"),
     re_path(rf"^invitations/{_SLUG}/send/?$", views.to_poll),
