@@ -152,6 +152,10 @@ def test_a_second_run_imports_nothing_twice(sample_url: str, expected: dict[str,
 def test_a_dry_run_reports_the_same_and_changes_nothing(sample_url: str) -> None:
     dry = import_bitpoll(sample_url, "--dry-run")
     assert dry.startswith("Dry run: nothing was changed.")
+    assert (
+        "each gets an admin link when imported):\n  vereinslogo-farbe -> vereinslogo-farbe" in dry
+    )
+    assert "/admin/" not in dry
     assert not Poll.objects.exists() and not User.objects.exists()
     assert not ImportedRow.objects.exists()
     real = import_bitpoll(sample_url)

@@ -712,6 +712,7 @@ def _plan_poll(
     watches = [{"user": w["user_id"]} for w in rows["watches"]]
     report.count("watches", "imported", len(watches))
     if not owned:
+        report.ownerless.append((old, slug))
         report.note(
             "mapped",
             "polls without an owning account or group: a new admin link each (listed below); "

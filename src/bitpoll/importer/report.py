@@ -20,6 +20,8 @@ class Report:
         default_factory=lambda: {"mapped": [], "adjusted": [], "dropped": []}
     )
     admin_links: list[tuple[str, str, str]] = field(default_factory=list)
+    # (original link name, link name here) of polls without an owner: each gets an admin link.
+    ownerless: list[tuple[str, str]] = field(default_factory=list)
     migration_state: list[str] = field(default_factory=list)
     source: str = ""
     refusals: list[str] = field(default_factory=list)
@@ -46,6 +48,10 @@ class Report:
                 out.append("")
                 out.append(f"{kind.capitalize()}:")
                 out.extend(f"  - {text}" for text in self.notes[kind])
+        if dry_run and self.ownerless:
+            out.append("")
+            out.append("Polls without an owning account (each gets an admin link when imported):")
+            out.extend(f"  {old} -> {new}" for old, new in self.ownerless)
         if self.admin_links:
             out.append("")
             out.append(
