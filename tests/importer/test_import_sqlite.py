@@ -378,3 +378,12 @@ def test_link_names_that_differ_only_in_case_get_a_suffix(sample_copy: Path) -> 
     client = Client()
     assert client.get("/poll/WZZEzQvvVd/")["Location"] == "/wzzezqvvvd-2/"
     assert client.get("/poll/admin/")["Location"] == "/admin-poll/"
+
+
+def test_an_account_deleted_since_the_last_import_comes_back(sample_url: str) -> None:
+    import_bitpoll(sample_url)
+    User.objects.get(username="carla").delete()
+    report = import_bitpoll(sample_url)
+    assert re.search(r"^users\s+5\s+1\s+4\s+0$", report, re.M)
+    carla = User.objects.get(username="carla")
+    assert ImportedRow.objects.get(kind="user", source_id=5).target_id == carla.pk

@@ -20,6 +20,14 @@ from bitpoll.polls.models import Choice, Comment, Entry, Invitation, Option, Pol
 User = get_user_model()
 
 
+def _record(kind: str, source_id: int, target_id: int) -> None:
+    # update_or_create: the row of an earlier import stays when its user or group was
+    # deleted here since, and then points to the new one.
+    ImportedRow.objects.update_or_create(
+        kind=kind, source_id=source_id, defaults={"target_id": target_id}
+    )
+
+
 def _random_hash() -> str:
     return tokens.hash_token(secrets.token_urlsafe(tokens.TOKEN_BYTES))
 
@@ -59,24 +67,16 @@ def apply(result: Plan, options: Options) -> Report:
                 "watch_by_default": convert.as_bool(row.get("auto_watch")),
             },
         )
-        ImportedRow.objects.create(
-            kind=ImportedRow.Kind.USER, source_id=row["id"], target_id=user.pk
-        )
+        _record(ImportedRow.Kind.USER, row["id"], user.pk)
     for source_id, target_id in result.merged_users.items():
-        ImportedRow.objects.create(
-            kind=ImportedRow.Kind.USER, source_id=source_id, target_id=target_id
-        )
+        _record(ImportedRow.Kind.USER, source_id, target_id)
     groups = dict(result.group_map)
     for row in result.groups:
         group = Group.objects.create(name=str(row["name"])[:150], slug=row["slug"])
         groups[row["id"]] = group.pk
-        ImportedRow.objects.create(
-            kind=ImportedRow.Kind.GROUP, source_id=row["id"], target_id=group.pk
-        )
+        _record(ImportedRow.Kind.GROUP, row["id"], group.pk)
     for source_id, target_id in result.merged_groups.items():
-        ImportedRow.objects.create(
-            kind=ImportedRow.Kind.GROUP, source_id=source_id, target_id=target_id
-        )
+        _record(ImportedRow.Kind.GROUP, source_id, target_id)
     for user_id, group_id, is_admin in result.memberships:
         membership, _created = Membership.objects.get_or_create(
             group_id=groups[group_id], user_id=users[user_id], defaults={"is_admin": is_admin}
