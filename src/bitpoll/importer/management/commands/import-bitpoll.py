@@ -20,7 +20,8 @@ class Command(BaseCommand):
     help = (
         "Import the database of the original Bitpoll (fsinfuhh/Bitpoll): users, groups, polls "
         "of all three types with their options, answer values, votes, comments, invitations "
-        "and watches. SOURCE_URL is sqlite:///path/to/db.sqlite3 or postgresql://user@host/name "
+        "and watches. SOURCE_URL is sqlite:////absolute/path.sqlite3 (sqlite:///relative/path "
+        "from the working directory) or postgresql://user@host/name "
         "(never with a password: use BITPOLL_IMPORT_PASSWORD_FILE, the systemd credential "
         "import_password or --password-prompt). The source is only read. Everything is "
         "written in one transaction, so an error leaves this database as it was; polls, users "
@@ -29,7 +30,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source_url", metavar="SOURCE_URL")
+        parser.add_argument(
+            "source_url",
+            metavar="SOURCE_URL",
+            help="The original's database: sqlite:////absolute/path.sqlite3, "
+            "postgresql://user@host:port/name or postgresql:///name?host=/run/postgresql.",
+        )
         parser.add_argument(
             "--dry-run",
             action="store_true",
