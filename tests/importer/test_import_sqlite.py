@@ -153,7 +153,7 @@ def test_a_dry_run_reports_the_same_and_changes_nothing(sample_url: str) -> None
     dry = import_bitpoll(sample_url, "--dry-run")
     assert dry.startswith("Dry run: nothing was changed.")
     assert (
-        "each gets an admin link when imported):\n  vereinslogo-farbe -> vereinslogo-farbe" in dry
+        "admin link in the report when imported:\n  vereinslogo-farbe -> vereinslogo-farbe" in dry
     )
     assert "/admin/" not in dry
     assert not Poll.objects.exists() and not User.objects.exists()
@@ -387,3 +387,14 @@ def test_an_account_deleted_since_the_last_import_comes_back(sample_url: str) ->
     assert re.search(r"^users\s+5\s+1\s+4\s+0$", report, re.M)
     carla = User.objects.get(username="carla")
     assert ImportedRow.objects.get(kind="user", source_id=5).target_id == carla.pk
+
+
+def test_admin_links_for_every_poll_when_asked(sample_url: str) -> None:
+    report = import_bitpoll(sample_url, "--admin-links-for-all")
+    links = re.findall(r"^  (\S+) -> (\S+): https?://[^/]+(/\S+/admin/\S+/)$", report, re.M)
+    assert sorted(old for old, _, _ in links) == sorted(
+        ["sommerfest-essen", "wZZEzQvvVd", "wCPFzIIjrT", "vereinslogo-farbe", "workshop-dst-2026"]
+    )
+    for _, new, link in links:
+        assert link.startswith(f"/{new}/admin/")
+        assert Client().get(link).status_code == 200

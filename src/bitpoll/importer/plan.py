@@ -711,8 +711,9 @@ def _plan_poll(
         )
     watches = [{"user": w["user_id"]} for w in rows["watches"]]
     report.count("watches", "imported", len(watches))
-    if not owned:
+    if not owned or options.admin_links_for_all:
         report.ownerless.append((old, slug))
+    if not owned:
         report.note(
             "mapped",
             "polls without an owning account or group: a new admin link each (listed below); "

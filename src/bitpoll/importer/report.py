@@ -50,13 +50,11 @@ class Report:
                 out.extend(f"  - {text}" for text in self.notes[kind])
         if dry_run and self.ownerless:
             out.append("")
-            out.append("Polls without an owning account (each gets an admin link when imported):")
+            out.append("Polls that get an admin link in the report when imported:")
             out.extend(f"  {old} -> {new}" for old, new in self.ownerless)
         if self.admin_links:
             out.append("")
-            out.append(
-                "Admin links of imported polls without an owning account (keep them secret):"
-            )
+            out.append("Admin links of imported polls (keep them secret):")
             out.extend(f"  {old} -> {new}: {link}" for old, new, link in self.admin_links)
         if self.refusals:
             out.append("")
@@ -73,4 +71,6 @@ class Options:
     on_slug_collision: str = "refuse"
     on_account_collision: str = "refuse"
     keep_admin_rights: bool = False
+    # Print admin links for owned polls too (their owners otherwise manage them by logging in).
+    admin_links_for_all: bool = False
     base_url: str = ""

@@ -104,7 +104,7 @@ def _apply_poll(
         admin_token_hash=hashed,
     )
     poll.save()
-    if not item["owned"]:
+    if not item["owned"] or options.admin_links_for_all:
         report.admin_links.append(
             (item["old_slug"], poll.slug, options.base_url.rstrip("/") + poll.admin_url(raw))
         )

@@ -63,6 +63,12 @@ class Command(BaseCommand):
             "imported as a normal account).",
         )
         parser.add_argument(
+            "--admin-links-for-all",
+            action="store_true",
+            help="Print an admin link for every imported poll, not only for those without an "
+            "owning account or group.",
+        )
+        parser.add_argument(
             "--password-prompt",
             action="store_true",
             help="Ask for the source database's password on the terminal.",
@@ -90,6 +96,7 @@ class Command(BaseCommand):
                     on_slug_collision=options["on_slug_collision"],
                     on_account_collision=options["on_account_collision"],
                     keep_admin_rights=options["keep_admin_rights"],
+                    admin_links_for_all=options["admin_links_for_all"],
                     base_url=str(getattr(settings, "BASE_URL", "")),
                 ),
                 dry_run=dry_run,
