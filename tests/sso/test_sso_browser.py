@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -224,6 +225,9 @@ def test_an_expired_code_gives_a_clear_page(
     assert "could not be verified" in page.inner_text("#sso-error")
     assert not logged_in(page)
     assert "invalid_grant" in server.log()
+    code = parse_qs(urlsplit(url).query)["code"][0]
+    assert "/accounts/oidc/callback/?code=[redacted]" in server.log()
+    assert code not in server.log()
 
 
 def test_a_tampered_id_token_is_refused(page: Page, server: Server, provider: OidcProvider) -> None:
