@@ -90,3 +90,12 @@ def test_sso_only_without_a_provider_stops_with_one_line() -> None:
     )
     assert result.returncode != 0
     assert "BITPOLL_SSO_ONLY is on but no single sign-on is configured" in result.stderr
+
+
+def test_accounts_is_not_available_as_a_poll_link_name() -> None:
+    from django.core.exceptions import ValidationError
+
+    from bitpoll.polls.models import validate_slug
+
+    with pytest.raises(ValidationError):
+        validate_slug("accounts")
