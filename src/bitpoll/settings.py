@@ -265,3 +265,34 @@ RATELIMITS = {
         ("renders", "60/10m"),
     )
 }
+
+# --- Single sign-on and AUTHENTICATION_BACKENDS (bitpoll.accounts, docs/accounts.md) ---------
+# OpenID Connect is on when BITPOLL_OIDC_ISSUER is set, LDAP when BITPOLL_LDAP_URI is set.
+# SSO-only mode takes local passwords away from everyone but staff signing in at /admin/, so
+# that the site's administrators cannot be locked out by an outage of the provider.
+OIDC = conf.env_oidc()
+LDAP = conf.env_ldap()
+SSO_ONLY = conf.env_bool("SSO_ONLY", False)
+if SSO_ONLY and OIDC is None and LDAP is None:
+    raise conf.ConfigError(
+        "BITPOLL_SSO_ONLY is on but no single sign-on is configured: expected "
+        "BITPOLL_OIDC_ISSUER or BITPOLL_LDAP_URI"
+    )
+SSO_ENABLED = OIDC is not None or LDAP is not None
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
+    "bitpoll.accounts.context_processors.sso"
+)
+AUTHENTICATION_BACKENDS: list[str] = []
+if LDAP is not None:
+    from bitpoll.accounts.ldapconf import django_auth_ldap_settings
+
+    globals().update(django_auth_ldap_settings(LDAP))
+    AUTHENTICATION_BACKENDS.append("bitpoll.accounts.backends.LdapBackend")
+if OIDC is not None:
+    AUTHENTICATION_BACKENDS.append("bitpoll.accounts.backends.OidcBackend")
+AUTHENTICATION_BACKENDS.append(
+    "bitpoll.accounts.backends.StaffAdminOnlyBackend"
+    if SSO_ONLY
+    else "django.contrib.auth.backends.ModelBackend"
+)
+# --- end of single sign-on -------------------------------------------------------------------

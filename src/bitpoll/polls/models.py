@@ -64,6 +64,7 @@ from markdown_it import MarkdownIt
 
 RESERVED_SLUGS = frozenset(
     {
+        "accounts",
         "admin",
         "api",
         "about",
