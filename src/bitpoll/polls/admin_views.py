@@ -16,7 +16,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
@@ -25,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from bitpoll.polls import access, page, results, services
+from bitpoll.polls import access, page, results, services, when
 from bitpoll.polls.forms import (
     TIME_ZONES,
     AddOptionsForm,
@@ -76,11 +75,14 @@ def _entries_html(entries: list[page.EntryRow], poll: Poll, token: str, csrf: st
     confirm = escape(_("Delete this answer for good?"))
     hidden = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
     rows = []
+    zone = poll.zone
     for entry in entries:
         name = escape(str(entry))
-        when = date_format(timezone.localtime(entry.created), "SHORT_DATETIME_FORMAT")
+        created = entry.created
+        moment = f'<time datetime="{when.iso_utc(created)}" data-when="stamp">'
+        moment += f"{escape(when.stamp(created, zone))}</time>"
         rows.append(
-            f'<tr><th scope="row">{name}</th><td>{when}</td><td class="actions">'
+            f'<tr><th scope="row">{name}</th><td>{moment}</td><td class="actions">'
             f'<a href="{edit_head}/{entry.pk}/{edit_tail}" id="entry-edit-{entry.pk}">{change}'
             f'<span class="visually-hidden"> {name}</span></a>\n'
             f'<form method="post" action="{delete_head}/{entry.pk}/{delete_tail}" data-confirm="{confirm}">'

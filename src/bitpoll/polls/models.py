@@ -58,9 +58,10 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from markdown_it import MarkdownIt
+
+from bitpoll.polls import when
 
 RESERVED_SLUGS = frozenset(
     {
@@ -411,20 +412,9 @@ class Option(models.Model):
     def label(self) -> str:
         """Plain-text label in the poll's time zone; for CSV, ICS summaries and messages."""
         if self.date is not None:
-            return date_format(self.date, "DATE_FORMAT")
+            return when.day(self.date)
         if self.start is not None:
-            zone = self.poll.zone
-            start = self.start.astimezone(zone)
-            text = f"{date_format(start, 'DATE_FORMAT')} {start:%H:%M}"
-            if self.end is not None:
-                end = self.end.astimezone(zone)
-                same_day = end.date() == start.date()
-                text += (
-                    f"\u2013{end:%H:%M}"
-                    if same_day
-                    else f" \u2013 {date_format(end, 'DATE_FORMAT')} {end:%H:%M}"
-                )
-            return text
+            return when.span(self.start, self.end, self.poll.zone)
         return f"{self.group} / {self.text}" if self.group else self.text
 
     @property

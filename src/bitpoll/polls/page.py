@@ -17,12 +17,11 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Model
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from bitpoll.polls import results, tokens
+from bitpoll.polls import results, tokens, when
 from bitpoll.polls.access import Viewer
 from bitpoll.polls.models import Choice, Comment, Entry, Option, Poll, Vote
 
@@ -262,10 +261,6 @@ def _convert_created(value: object) -> dt.datetime:
     return value
 
 
-def _short_date(day: dt.date) -> str:
-    return date_format(day, "D j")
-
-
 def header(poll: Poll, options: list[Option]) -> tuple[list[HeaderGroup], list[HeaderCell]]:
     """Two header rows: groups (month, day or text heading) over short option labels."""
     groups: list[HeaderGroup] = []
@@ -274,20 +269,13 @@ def header(poll: Poll, options: list[Option]) -> tuple[list[HeaderGroup], list[H
     for option in options:
         iso = iso_end = ""
         if option.date is not None:
-            group, label = date_format(option.date, "F Y"), _short_date(option.date)
+            group, label = when.month(option.date), when.short_day(option.date)
         elif option.start is not None:
-            start = option.start.astimezone(zone)
-            group = date_format(start, "D j M Y")
-            label = f"{start:%H:%M}"
-            iso = option.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            group = when.day(option.start.astimezone(zone).date())
+            label = when.time_span(option.start, option.end, zone)
+            iso = when.iso_utc(option.start)
             if option.end is not None:
-                end = option.end.astimezone(zone)
-                label += (
-                    f"\u2013{end:%H:%M}"
-                    if end.date() == start.date()
-                    else f"\u2013{date_format(end, 'j M')} {end:%H:%M}"
-                )
-                iso_end = option.end.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                iso_end = when.iso_utc(option.end)
         else:
             group, label = option.group, option.text
         if groups and groups[-1].label == group:
