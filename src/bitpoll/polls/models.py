@@ -57,7 +57,8 @@ from django.db.models import F, Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from markdown_it import MarkdownIt
 
@@ -356,6 +357,13 @@ class Choice(models.Model):
         return self.label
 
     @property
+    def shown_label(self) -> str:
+        """The label in the visitor's language when it is one of the default answers
+        (written in whichever language the poll was created in), else as the creator wrote it."""
+        source = _default_labels().get(self.label)
+        return gettext(source) if source is not None else self.label
+
+    @property
     def css(self) -> str:
         """One character naming (colour, icon): the class of a results cell (see polls.css).
 
@@ -375,6 +383,21 @@ YES_NO_SCALE = (
     (_("Yes"), Choice.Colour.GREEN, Choice.Icon.CHECK, Decimal(1)),
     (_("No"), Choice.Colour.RED, Choice.Icon.CROSS, Decimal(0)),
 )
+
+
+@functools.cache
+def _default_labels() -> dict[str, str]:
+    """Each default answer's label in every language Bitpoll speaks -> its English source."""
+    with translation.override("en"):
+        sources = {str(label) for label, *_rest in DEFAULT_SCALE + YES_NO_SCALE}
+    found: dict[str, str] = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for source in sources:
+                found.setdefault(gettext(source), source)
+    for source in sources:
+        found[source] = source
+    return found
 
 
 class Option(models.Model):

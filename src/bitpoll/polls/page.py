@@ -75,6 +75,10 @@ def load(poll: Poll, viewer: Viewer | None) -> PageData:
     every_option = list(poll.options.all())
     options = [o for o in every_option if not o.is_deleted]
     choices = list(poll.choices.all())
+    for choice in choices:
+        # Pages show the scale in the visitor's language (see Choice.shown_label); these
+        # instances are only read.
+        choice.label = choice.shown_label
     entries, rows = _rows(poll.pk, every_option, options, choices)
     comments = list(poll.comments.all())
     grid = results.compute(options, choices, rows)
