@@ -118,7 +118,7 @@ def validate_time_zone(value: str) -> None:
         ) from None
 
 
-_ALLOWED_TAGS = {
+ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "hr", "i", "li", "ol",
     "p", "pre", "strong", "ul",
 }  # fmt: skip
@@ -136,7 +136,7 @@ def render_markdown(text: str) -> str:
     html = _MARKDOWN.render(text)
     return nh3.clean(
         html,
-        tags=_ALLOWED_TAGS,
+        tags=ALLOWED_TAGS,
         attributes={"a": {"href", "title"}, "abbr": {"title"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
@@ -536,6 +536,13 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author}: {self.text[:40]}"
+
+    @property
+    def text_html(self) -> str:
+        """The comment's Markdown as sanitised HTML (see bitpoll.polls.markup)."""
+        from bitpoll.polls.markup import render_comment  # markup imports this module
+
+        return render_comment(self.text)
 
 
 class DeletedSlug(models.Model):
