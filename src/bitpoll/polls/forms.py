@@ -126,6 +126,17 @@ class SettingsFields(_DeadlineMixin, forms.Form):
         label=_("Hide participants' names from everyone but the admin"), required=False
     )
     allow_comments = forms.BooleanField(label=_("Allow comments"), required=False, initial=True)
+    participant_order = forms.ChoiceField(
+        label=_("Order of participants in the results"),
+        choices=Poll.ParticipantOrder.choices,
+        initial=Poll.ParticipantOrder.TIME,
+        required=False,  # older forms and scripts leave it out: by time
+    )
+    summary_only = forms.BooleanField(
+        label=_("Show only the totals"),
+        required=False,
+        help_text=_("Everyone but the admin sees how many chose each answer, not who."),
+    )
     listed_publicly = forms.BooleanField(
         label=_("List this poll publicly on the home page"),
         required=False,
@@ -146,6 +157,8 @@ class SettingsFields(_DeadlineMixin, forms.Form):
             "hide_participant_names": bool(data.get("hide_participant_names")),
             "allow_comments": bool(data.get("allow_comments")),
             "listed_publicly": bool(data.get("listed_publicly")),
+            "participant_order": data.get("participant_order") or Poll.ParticipantOrder.TIME,
+            "summary_only": bool(data.get("summary_only")),
         }
 
 
@@ -276,6 +289,8 @@ class PollEditForm(SettingsFields):
             "hide_participant_names": poll.hide_participant_names,
             "allow_comments": poll.allow_comments,
             "listed_publicly": poll.listed_publicly,
+            "participant_order": poll.participant_order,
+            "summary_only": poll.summary_only,
         }
 
     def clean_title(self) -> str:

@@ -162,6 +162,10 @@ class Poll(models.Model):
         AFTER_ANSWER = "after_answer", _("Only participants who answered")
         ADMIN_ONLY = "admin_only", _("Only the admin")
 
+    class ParticipantOrder(models.TextChoices):
+        TIME = "time", _("In the order they answered")
+        NAME = "name", _("By name")
+
     slug = models.CharField(_("link name"), max_length=80, unique=True, validators=[validate_slug])
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), max_length=5000, blank=True)
@@ -184,6 +188,14 @@ class Poll(models.Model):
     hide_participant_names = models.BooleanField(_("hide participant names"), default=False)
     allow_comments = models.BooleanField(_("allow comments"), default=True)
     listed_publicly = models.BooleanField(_("listed on the home page"), default=False)
+    # The results' presentation: rows by time or name; or only the totals per option.
+    participant_order = models.CharField(
+        _("order of participants"),
+        max_length=8,
+        choices=ParticipantOrder.choices,
+        default=ParticipantOrder.TIME,
+    )
+    summary_only = models.BooleanField(_("show only the totals"), default=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -368,6 +368,20 @@ def summaries(data: PageData, rows: list[tuple[results.Row, str, bool]]) -> list
     for col_index, (option, column) in enumerate(zip(data.options, data.grid.columns, strict=True)):
         buckets: dict[str, list[str]] = {char: [] for char in chars}
         unanswered: list[str] = []
+        if not shown:  # names withheld (summary only): the totals alone
+            out.append(
+                OptionSummary(
+                    option,
+                    column.score,
+                    column.best,
+                    [
+                        (c, n, mark_safe(""))
+                        for c, n in zip(data.choices, column.counts, strict=True)
+                    ],
+                    (len(data.grid.rows) - sum(column.counts), mark_safe("")),
+                )
+            )
+            continue
         if shown:
             answers = data.grid.column_answers(col_index)
             for char in chars:
@@ -404,8 +418,12 @@ def context(
         or (poll.results_visibility == Poll.Visibility.AFTER_ANSWER and data.own_entry is not None)
     )
     hide_names = poll.hide_participant_names and not admin
+    # Summary only: the totals per option, no one's individual answers (but to the admin).
+    summary = poll.summary_only and not admin
     groups, cells = header(poll, data.options)
-    rows = display_names(data.grid, data.own_entry, hide_names) if show else []
+    rows = display_names(data.grid, data.own_entry, hide_names) if show and not summary else []
+    if poll.participant_order == Poll.ParticipantOrder.NAME and not hide_names:
+        rows.sort(key=lambda item: (item[1].casefold(), item[0].entry_id))
     columns = list(zip(cells, data.grid.columns, strict=True))
     option_label = {i: o.label for i, o in enumerate(data.options)}
     # Markup built here, like the rows: a poll of 5,000 answers can carry thousands of notes.
@@ -431,7 +449,8 @@ def context(
         "show_results": show,
         # Callables, which templates call when they use them: the results list does not.
         "rows_html": (lambda: row_html(rows, data.choices, _("you"), slot)) if show else "",
-        "row_count": len(rows),
+        "row_count": len(data.grid.rows) if summary and show else len(rows),
+        "summary_only": summary,
         "counts": counts,
         "notes": bool(notes),
         "notes_html": lambda: mark_safe("".join(notes)),  # noqa: S308 - every value is escaped

@@ -396,4 +396,6 @@ def copy_poll(poll: Poll, title: str, days: int) -> tuple[Poll, str]:
         results_visibility=poll.results_visibility,
         hide_participant_names=poll.hide_participant_names,
         allow_comments=poll.allow_comments,
+        participant_order=poll.participant_order,
+        summary_only=poll.summary_only,
     )
