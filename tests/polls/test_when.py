@@ -10,9 +10,9 @@ from django.test import Client
 from django.utils import translation
 
 from bitpoll.polls import when
-from bitpoll.polls.models import Comment
+from bitpoll.polls.models import Comment, Entry
 
-from .conftest import make_poll
+from .conftest import World, make_poll
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 # 00:01 in Berlin on Wednesday 9 December is still Tuesday in UTC.
@@ -77,3 +77,19 @@ def test_it_writes_comment_and_deadline_times_in_the_polls_zone_named() -> None:
     assert "Thu 2 May 2030, 00:30 (Europe/Berlin)" in html
     # No format of Django's own defaults is left on the page.
     assert "a.m." not in html and "p.m." not in html
+
+
+def test_it_names_the_zone_of_answer_times_for_the_admin(world: World) -> None:
+    assert world.bob.entry is not None
+    Entry.objects.filter(pk=world.bob.entry.pk).update(created=JUST_AFTER_MIDNIGHT)
+    world.poll.touch()
+    html = world.alice.client.get(world.admin).content.decode()
+    assert (
+        '<time datetime="2026-12-08T23:01:00Z" data-when="stamp">'
+        "Wed 9 Dec 2026, 00:01 (Europe/Berlin)</time>" in html
+    )
+
+
+def test_it_shows_the_scale_editor_in_the_admins_language(world: World) -> None:
+    html = world.alice.client.get(world.admin + "scale/", HTTP_ACCEPT_LANGUAGE="de")
+    assert 'value="Wenn nötig"' in html.content.decode()

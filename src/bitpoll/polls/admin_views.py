@@ -214,7 +214,7 @@ def scale(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     initial = [
         {
             "id": c.pk,
-            "label": c.label,
+            "label": c.shown_label,
             "colour": c.colour,
             "icon": c.icon,
             # 1 and 0.5, not 1.000 and 0.500
