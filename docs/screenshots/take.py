@@ -95,7 +95,9 @@ def context(browser: Browser, base_url: str, **options: Any) -> Page:
 
 def shoot(page: Page, name: str) -> None:
     path = HERE / f"{name}.png"
-    page.screenshot(path=str(path))
+    # No hover effect under the pointer, no transition caught halfway.
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(path), animations="disabled", caret="hide")
     print(f"{path.name}: {path.stat().st_size // 1024} KB")
 
 
