@@ -105,8 +105,12 @@ class Agent:
             self.sock = sock
         return self.sock
 
-    def _send(self, message: dict[str, object]) -> None:
-        self._connect().sendall(json.dumps(message).encode() + b"\n")
+    def _send(self, message: dict[str, object], timeout: float = 60) -> None:
+        # _read leaves the socket with whatever was left of its last deadline (possibly a few
+        # milliseconds): a write to a guest that is still booting must get its own.
+        sock = self._connect()
+        sock.settimeout(timeout)
+        sock.sendall(json.dumps(message).encode() + b"\n")
 
     def _read(self, timeout: float) -> dict[str, object] | None:
         sock = self._connect()
@@ -130,7 +134,10 @@ class Agent:
     def sync(self, timeout: float) -> bool:
         """guest-sync: true once the agent answers; drops stale replies."""
         token = secrets.randbelow(2**31)
-        self._send({"execute": "guest-sync", "arguments": {"id": token}})
+        try:
+            self._send({"execute": "guest-sync", "arguments": {"id": token}}, timeout)
+        except TimeoutError:
+            return False
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             reply = self._read(left)
