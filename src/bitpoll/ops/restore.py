@@ -78,6 +78,14 @@ def _wipe(connection: BaseDatabaseWrapper) -> None:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
 
 
+def _drop_tables(connection: BaseDatabaseWrapper) -> None:
+    """Drop every table of the database, the migration records with them."""
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cascade = " CASCADE" if connection.vendor == "postgresql" else ""
+            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)}{cascade}")
+
+
 def _archive_targets(manifest: Manifest, graph: MigrationGraph) -> tuple[list[Node], list[Any]]:
     """The newest archived migration of each app, and migration targets for every app."""
     archived = manifest.migration_nodes()
@@ -208,12 +216,16 @@ def restore_archive(
     using: str = DEFAULT_DB_ALIAS,
     force: bool = False,
     announce: Callable[[str], None] = lambda message: None,
+    drop_tables: bool = False,
 ) -> RestoreResult:
+    """Restore `path`; `drop_tables` (for `--before-upgrade`) drops every table first, since
+    a newer release's migrations cannot be reversed by code that does not have them."""
     manifest = verify_archive(path)
     connection = connections[using]
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     leaves, targets = _archive_targets(manifest, loader.graph)
     existing = database_contents(connection)
+    force = force or drop_tables
     if existing and not force:
         raise RestoreError(
             f"the database is not empty ({_describe(existing)}): restore only into an empty "
@@ -233,7 +245,9 @@ def restore_archive(
         connection.disable_constraint_checking()
     try:
         with transaction.atomic(using=using):
-            if existing:
+            if drop_tables:
+                _drop_tables(connection)
+            elif existing:
                 _wipe(connection)
             executor = MigrationExecutor(connection)
             plan = executor.migration_plan(targets)
@@ -255,7 +269,12 @@ def restore_archive(
             result.forward_migrations = len(forward)
             if forward:
                 call_command(
-                    "migrate", database=using, interactive=False, verbosity=0, skip_checks=True
+                    "migrate",
+                    database=using,
+                    interactive=False,
+                    verbosity=0,
+                    skip_checks=True,
+                    no_snapshot=True,  # the archive being restored is the snapshot
                 )
             _reset_sequences(connection)
             # Stored HTML is derived data: made again from the source text, so that an
