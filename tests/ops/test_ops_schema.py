@@ -9,7 +9,6 @@ package of its own and chosen with MIGRATION_MODULES, exactly as a release would
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from opsutil import bitpoll, env_for
+from opsutil import bitpoll, create_postgresql_database, env_for, postgresql_available
 
 BEFORE_0006 = "0005_deleted_slug_and_restrict_choices"
 SNAPSHOT_LINE = re.compile(r"^Snapshot of the database before migrating: (\S+)$", re.MULTILINE)
@@ -28,9 +27,8 @@ SNAPSHOT_LINE = re.compile(r"^Snapshot of the database before migrating: (\S+)$"
 def env(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
     data = tmp_path / "data"
     url = None
-    if os.environ.get("BITPOLL_TEST_BACKEND", "").strip().lower() == "postgresql":
-        cluster = request.getfixturevalue("pg_cluster")
-        url = cluster.create_database(f"schema_{abs(hash(request.node.nodeid)) % 10**9}")
+    if postgresql_available():
+        url = create_postgresql_database(f"schema_{request.node.name[:40].lower()}")
     return env_for(data, url, BITPOLL_SECRET_KEY="s" * 50)
 
 
