@@ -32,6 +32,27 @@ from pgcluster import Cluster  # noqa: E402
 
 BITPOLL = [sys.executable, "-m", "bitpoll"]
 TOTAL_CONNECTIONS = 8
+# bench/run.py's small poll (5 options, 5 answers) and four copies to answer, round-robin.
+SEED = """
+import json
+from bitpoll.polls import services
+from bitpoll.polls.options import ParsedOption
+
+def poll(slug):
+    made, _ = services.create_poll(
+        title="Benchmark small: 5 options, 5 answers", description="Which *suits* you?",
+        kind="text", time_zone="Europe/Berlin", slug=slug,
+        options=[ParsedOption(text=f"Option {i + 1}") for i in range(5)])
+    choices = list(made.choices.values_list("pk", flat=True))
+    for n in range(5):
+        services.add_entry(made, f"Participant {n + 1}", {
+            o: services.Answer(choice_id=choices[(n + o) % len(choices)], comment="")
+            for o in made.options.values_list("pk", flat=True)})
+    return made.slug
+
+print(json.dumps({"small": poll("bench-small"),
+                  "answer": [poll(f"bench-answer-{i}") for i in range(1, 5)]}))
+"""
 
 
 def wrk_many(urls: list[str], duration: int, scripts: list[Path | None]) -> dict[str, float]:
@@ -71,14 +92,9 @@ def start(env: dict[str, str], data: Path) -> tuple[subprocess.Popen[bytes], int
 
 
 def measure(env: dict[str, str], tmp: Path, hosts: int, duration: int) -> dict[str, object]:
-    seeded = json.loads(
-        subprocess.run(
-            [sys.executable, str(HERE / "seed.py")], env=env, capture_output=True, text=True,
-            check=True,
-        ).stdout
-    )  # fmt: skip
+    seeded = run.in_django(env, SEED, None)
     small = seeded["small"]
-    answer_slugs = [v for k, v in seeded.items() if k.startswith("answer-")]
+    answer_slugs = seeded["answer"]
     servers = [start(env, tmp / f"host{i}") for i in range(hosts)]
     try:
         urls = [f"http://127.0.0.1:{port}" for _, port in servers]

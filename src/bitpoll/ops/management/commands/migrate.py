@@ -59,5 +59,9 @@ class Command(migrate.Command):
                 "free space or fix the backup directory, or set BITPOLL_SNAPSHOT_KEEP=0 to "
                 "migrate without one"
             ) from None
-        if path is not None and verbosity:
+        if path is None:
+            return
+        if verbosity:
             self.stdout.write(f"Snapshot of the database before migrating: {path}")
+        else:  # `bitpoll serve` migrates quietly, but the snapshot belongs in its log
+            schema.log.info("Snapshot of the database before migrating: %s", path)
