@@ -171,15 +171,24 @@ def test_it_refuses_a_newer_schema_and_restores_the_snapshot_from_before_it(
     assert "No migrations to apply" in allowed.stdout
     assert "polls.0007_rollback_probe" in allowed.stderr
 
-    # The way back: the snapshot replaces everything, the newer release's tables included.
+    # The way back: the snapshot replaces Bitpoll's tables, the newer release's included, and
+    # leaves alone a table of something else that shares the database.
+    unrelated = (
+        "from django.db import connection\n"
+        "connection.cursor().execute('CREATE TABLE unrelated_notes (id integer)')\n"
+    )
+    bitpoll(["shell", "-c", unrelated], env)
     restored = bitpoll(["restore", "--before-upgrade"], env)
     assert snapshot in restored.stdout
     assert poll_titles(env) == ["Before the upgrade"]
     code = (
         "from django.db import connection\n"
         "from django.db.migrations.recorder import MigrationRecorder\n"
-        "print(sorted(t for t in connection.introspection.table_names() if 'probe' in t),\n"
+        "print(sorted(t for t in connection.introspection.table_names() if t.endswith(('probe', 'notes'))),\n"
         "      ('polls', '0007_rollback_probe') in MigrationRecorder(connection).applied_migrations())\n"
     )
-    assert bitpoll(["shell", "-c", code], env).stdout.strip().splitlines()[-1] == "[] False"
+    assert (
+        bitpoll(["shell", "-c", code], env).stdout.strip().splitlines()[-1]
+        == "['unrelated_notes'] False"
+    )
     assert "No migrations to apply" in bitpoll(["migrate"], env).stdout

@@ -25,6 +25,7 @@ from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 
 from bitpoll import __version__
 from bitpoll.ops.archive import ArchiveError, ArchiveReader, Manifest, verify_archive
@@ -79,11 +80,22 @@ def _wipe(connection: BaseDatabaseWrapper) -> None:
 
 
 def _drop_tables(connection: BaseDatabaseWrapper) -> None:
-    """Drop every table of the database, the migration records with them."""
+    """Drop Bitpoll's tables, the migration records with them.
+
+    Django names every table `<app label>_<model>` (its own `django_*`): the apps are the
+    installed ones and those in the migration records, so a newer release's new app goes too,
+    and a table of anything else sharing the database stays.
+    """
+    labels = {config.label for config in global_apps.get_app_configs()} | {"django"}
+    recorder = MigrationRecorder(connection)
+    if recorder.has_table():
+        labels |= {app for app, _ in recorder.applied_migrations()}
+    prefixes = tuple(f"{label}_" for label in labels)
+    cascade = " CASCADE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
-            cascade = " CASCADE" if connection.vendor == "postgresql" else ""
-            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)}{cascade}")
+            if table.startswith(prefixes):
+                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)}{cascade}")
 
 
 def _archive_targets(manifest: Manifest, graph: MigrationGraph) -> tuple[list[Node], list[Any]]:
