@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "bitpoll.ops",
     "bitpoll.ratelimit",
     "bitpoll.accounts",
+    # Import from the original Bitpoll: its models hold the redirects of the original's links.
+    "bitpoll.importer",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -117,6 +119,8 @@ DATABASES = {
     )
 }
 conf.declare("DATABASE_PASSWORD", "DATABASE_PASSWORD_FILE", "EMAIL_PASSWORD", "EMAIL_PASSWORD_FILE")
+# Read only by `bitpoll import-bitpoll` (the original Bitpoll's database password).
+conf.declare("IMPORT_PASSWORD", "IMPORT_PASSWORD_FILE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["PASSWORD"] = conf.env_secret("DATABASE_PASSWORD") or ""
     conf.database_tls(DATABASES["default"])

@@ -18,6 +18,9 @@ urlpatterns = [
     path("admin/login/", ratelimit_views.admin_login),
     path("admin/", admin.site.urls),
     path("", include("bitpoll.polls.urls")),
+    # The original Bitpoll's links (/poll/<slug>/...) of imported polls; after the polls' own
+    # URLs so that a poll here named "poll" keeps all of its pages.
+    path("", include("bitpoll.importer.urls")),
 ]
 
 handler500 = "bitpoll.core.views.server_error"
