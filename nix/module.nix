@@ -73,7 +73,9 @@ let
       else
         "postgresql://${db.user}@/${db.name}?host=${dbHost}"
     else
-      "postgresql://${db.user}@${bracketed dbHost}:${toString db.port}/${db.name}";
+      "postgresql://${db.user}@${bracketed dbHost}:${toString db.port}/${db.name}"
+      # TLS (database.tls): the certificate must be signed by caFile and issued for host.
+      + optionalString db.tls.enable "?sslmode=verify-full";
 
   emailScheme =
     {
@@ -130,6 +132,11 @@ let
     BITPOLL_MAX_BODY_SIZE = toString cfg.maxBodySize;
   }
   // ssoEnvironment
+  # Several hosts and rollbacks (docs/scaling.md): only when changed, like the above.
+  // optionalAttrs (cfg.snapshots.keep != 3) {
+    BITPOLL_SNAPSHOT_KEEP = toString cfg.snapshots.keep;
+  }
+  // optionalAttrs cfg.allowNewerSchema { BITPOLL_ALLOW_NEWER_SCHEMA = "true"; }
   // settingsEnv;
   unitEnvironment = lib.mapAttrs (_: escapeSpecifiers) environment;
 
@@ -143,6 +150,8 @@ let
     optional (cfg.secretKeyFile != null) "secret_key:${toString cfg.secretKeyFile}"
     ++ optional (db.passwordFile != null) "database_password:${toString db.passwordFile}"
     ++ optional (email.passwordFile != null) "email_password:${toString email.passwordFile}"
+    # Not a secret, but a credential reaches the service whatever its file system sandbox.
+    ++ optional (db.tls.enable && db.tls.caFile != null) "database_ca:${toString db.tls.caFile}"
     ++ ssoCredentials;
 
   # --- Single sign-on (OIDC, LDAP): environment, credentials, addresses ----------------
@@ -579,6 +588,53 @@ in
       };
 
       passwordFile = secretFileOption "database password";
+
+      tls = {
+        enable = mkOption {
+          type = types.bool;
+          default = false;
+          example = true;
+          description = ''
+            Connect to a remote PostgreSQL over TLS and verify its certificate
+            (`sslmode=verify-full`): signed by `caFile` and issued for `host`.
+          '';
+        };
+
+        caFile = mkOption {
+          type = types.nullOr types.path;
+          default = null;
+          example = "/etc/ssl/bitpoll-db-ca.pem";
+          description = ''
+            PEM file of the CA that signed the database server's certificate.
+            systemd hands it to the service as the credential `database_ca`
+            (BITPOLL_DATABASE_CA_FILE for the app), so the sandbox needs no
+            access to its directory.
+          '';
+        };
+      };
+    };
+
+    snapshots.keep = mkOption {
+      type = types.ints.between 0 1000;
+      default = 3;
+      example = 5;
+      description = ''
+        Snapshots that `bitpoll migrate` writes into `dataDir/backups` before
+        it applies pending migrations (every upgrade); the newest this many are
+        kept, 0 takes none. After `nixos-rebuild switch --rollback` the older
+        version refuses the newer schema and names the snapshot that
+        `bitpoll-manage restore --before-upgrade` restores.
+      '';
+    };
+
+    allowNewerSchema = mkOption {
+      type = types.bool;
+      default = false;
+      example = true;
+      description = ''
+        Serve a database that a newer Bitpoll has migrated, after a rollback.
+        Only safe when those newer migrations only added tables or columns.
+      '';
     };
 
     email = {
@@ -966,6 +1022,20 @@ in
             message = ''
               services.bitpoll.database.createLocally makes the role own a database of the same name:
               set database.name = "${db.user}".
+            '';
+          }
+          {
+            assertion = db.tls.enable -> (db.type == "postgresql" && !isSocketDir dbHost);
+            message = ''
+              services.bitpoll.database.tls.enable needs a remote PostgreSQL: set database.type =
+              "postgresql" and database.host to the server's host name (a unix socket has no TLS).
+            '';
+          }
+          {
+            assertion = db.tls.enable -> db.tls.caFile != null;
+            message = ''
+              services.bitpoll.database.tls.enable verifies the server's certificate: set
+              database.tls.caFile to the PEM file of the CA that signed it.
             '';
           }
           {

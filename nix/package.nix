@@ -30,6 +30,7 @@ let
     pytest-django
     hypothesis
     aiosmtpd
+    django-migration-linter
     # Browser tests skip themselves without a chromium binary, as in the
     # build sandbox, but their module still imports playwright.
     playwright

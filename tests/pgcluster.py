@@ -88,7 +88,9 @@ def _free_port() -> int:
 class Cluster:
     """One PostgreSQL server for the life of a test session (or a single test)."""
 
-    def __init__(self) -> None:
+    def __init__(self, server_options: str = "") -> None:
+        """`server_options`: more `-c name=value` settings for the server (ssl=on, ...)."""
+        self.server_options = server_options
         reason = unavailable_reason()
         if reason:
             raise RuntimeError(reason)
@@ -137,7 +139,7 @@ class Cluster:
             options = (
                 f"-c listen_addresses=127.0.0.1 -c port={self.port} "
                 f"-c unix_socket_directories={self.root} -c fsync=off "
-                "-c full_page_writes=off -c max_connections=200"
+                "-c full_page_writes=off -c max_connections=200 " + self.server_options
             )
             try:
                 self._run(

@@ -257,6 +257,8 @@ def database_config(name: str, default_sqlite: Path, data: Path) -> dict[str, ob
             raise bad(name, value, "only the query parameters host and sslmode")
         options: dict[str, object] = {}
         if "sslmode" in query:
+            if query["sslmode"][0] not in SSL_MODES:
+                raise bad(name, value, "sslmode one of " + ", ".join(SSL_MODES))
             options["sslmode"] = query["sslmode"][0]
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -605,3 +607,53 @@ def env_ldap() -> Ldap | None:
         attr_email=attr_email,
         timeout=timeout,
     )
+# --- PostgreSQL over TLS (docs/scaling.md) ---
+
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def database_tls(database: dict[str, object], env: Mapping[str, str] | None = None) -> None:
+    """Verify the PostgreSQL server's certificate against BITPOLL_DATABASE_CA_FILE.
+
+    The CA is a file of PEM certificates, named by BITPOLL_DATABASE_CA_FILE or given as the
+    systemd credential `database_ca`. With it, sslmode defaults to verify-full (certificate
+    signed by that CA and issued for the host name connected to); a weaker sslmode in the URL
+    would silently skip the host name check, so it is refused. libpq reads the file itself, at
+    every connection, so only its path goes into the settings.
+    """
+    env = os.environ if env is None else env
+    declare("DATABASE_CA_FILE")
+    options = database["OPTIONS"]
+    assert isinstance(options, dict)
+    label = f"{PREFIX}DATABASE_CA_FILE"
+    given = _raw("DATABASE_CA_FILE", env)
+    path: Path | None = None
+    if given is not None:
+        path = Path(given)
+        if not path.is_absolute():
+            raise bad("DATABASE_CA_FILE", given, "an absolute path")
+    else:
+        cred_dir = env.get("CREDENTIALS_DIRECTORY")
+        if cred_dir and (Path(cred_dir) / "database_ca").exists():
+            path = Path(cred_dir) / "database_ca"
+            label = "credential 'database_ca'"
+    if path is None:
+        return
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise ConfigError(f"{label}={str(path)!r} cannot be read ({reason})") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(
+            f"{label}={str(path)!r} is not valid: expected PEM certificates "
+            "(-----BEGIN CERTIFICATE-----)"
+        )
+    mode = str(options.get("sslmode", "verify-full"))
+    if mode not in ("verify-ca", "verify-full"):
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL has sslmode={mode} but {label} is set: expected "
+            "sslmode=verify-full (the default with a CA file) or verify-ca"
+        )
+    options["sslmode"] = mode
+    options["sslrootcert"] = str(path)

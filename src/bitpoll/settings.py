@@ -123,6 +123,8 @@ conf.declare("DATABASE_PASSWORD", "DATABASE_PASSWORD_FILE", "EMAIL_PASSWORD", "E
 conf.declare("IMPORT_PASSWORD", "IMPORT_PASSWORD_FILE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["PASSWORD"] = conf.env_secret("DATABASE_PASSWORD") or ""
+    conf.database_tls(DATABASES["default"])
+conf.declare("DATABASE_CA_FILE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -296,3 +298,8 @@ AUTHENTICATION_BACKENDS.append(
     else "django.contrib.auth.backends.ModelBackend"
 )
 # --- end of single sign-on -------------------------------------------------------------------
+# --- Several hosts and rollbacks (docs/scaling.md, docs/operations.md) ---
+# Snapshots `bitpoll migrate` writes into <data dir>/backups/ before pending migrations; 0: none.
+SNAPSHOT_KEEP = conf.env_int("SNAPSHOT_KEEP", 3, minimum=0, maximum=1000)
+# Serve a database that a newer release migrated (only when its migrations were additive).
+ALLOW_NEWER_SCHEMA = conf.env_bool("ALLOW_NEWER_SCHEMA", False)

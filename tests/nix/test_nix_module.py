@@ -285,6 +285,27 @@ def test_a_remote_postgresql_gets_a_password_credential_and_network_access(
     assert "postgresql.service" not in service["requires"]
 
 
+def test_a_remote_postgresql_over_tls_verifies_the_certificate_with_a_ca_credential(
+    evaluate: Callable[..., dict[str, Any]],
+) -> None:
+    result = evaluate(
+        """
+        services.bitpoll.database = { type = "postgresql"; host = "db.example.org";
+          tls = { enable = true; caFile = "/etc/ssl/db-ca.pem"; }; };
+        services.bitpoll.snapshots.keep = 5;
+        """
+    )
+    assert result["failedAssertions"] == []
+    service = result["services"]["bitpoll"]
+    environment = service["environment"]
+    assert environment["BITPOLL_DATABASE_URL"] == (
+        "postgresql://bitpoll@db.example.org:5432/bitpoll?sslmode=verify-full"
+    )
+    assert environment["BITPOLL_SNAPSHOT_KEEP"] == "5"
+    assert "BITPOLL_ALLOW_NEWER_SCHEMA" not in environment
+    assert service["serviceConfig"]["LoadCredential"] == ["database_ca:/etc/ssl/db-ca.pem"]
+
+
 def test_nginx_proxies_to_the_app_and_serves_static_files_from_the_store(
     evaluate: Callable[..., dict[str, Any]],
 ) -> None:
@@ -476,6 +497,20 @@ BAD_CONFIGS = {
           passwordFile = "/run/agenix/pw"; };
         """,
         "remove database.passwordFile",
+    ),
+    "database TLS without a CA": (
+        """
+        services.bitpoll.database = { type = "postgresql"; host = "db.example.org";
+          tls.enable = true; };
+        """,
+        "set database.tls.caFile",
+    ),
+    "database TLS over the unix socket": (
+        """
+        services.bitpoll.database = { type = "postgresql"; tls.enable = true;
+          tls.caFile = "/etc/ssl/db-ca.pem"; };
+        """,
+        "a unix socket has no TLS",
     ),
     "nginx without a host name": (
         "services.bitpoll.nginx.enable = true;",

@@ -154,7 +154,7 @@ def test_it_refuses_a_read_only_directory(tmp_path: Path) -> None:
 def test_it_cleans_up_when_the_dump_fails(
     alice: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(out: object, using: str = "default") -> dict[str, int]:
+    def broken(out: object, using: str = "default", registry: object = None) -> dict[str, int]:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(dump, "write_dump", broken)

@@ -160,6 +160,16 @@ def check_database(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[Che
         connections["default"].ensure_connection()
     except (DatabaseError, OSError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        tls = tls_failure(str(exc))
+        if tls:
+            return [
+                Error(
+                    f"The database server's certificate was refused: {tls}",
+                    hint="Check that BITPOLL_DATABASE_CA_FILE holds the CA that signed it and "
+                    "that the host in BITPOLL_DATABASE_URL is a name the certificate is for.",
+                    id="bitpoll.E006",
+                )
+            ]
         return [
             Error(
                 f"The database cannot be reached: {first_line}",
@@ -168,6 +178,18 @@ def check_database(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[Che
             )
         ]
     return []
+
+
+def tls_failure(error: str) -> str | None:
+    """The line of a libpq error that says why TLS failed, if it did.
+
+    libpq reports every address it tried ("localhost" is ::1 and 127.0.0.1), one line each;
+    the certificate's line is the one worth showing, not the first.
+    """
+    for line in error.splitlines():
+        if "certificate" in line or "SSL" in line:
+            return line.split(" failed: ", 1)[-1].strip()
+    return None
 
 
 @register("bitpoll")

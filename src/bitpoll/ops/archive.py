@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from django.apps.registry import Apps
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from bitpoll import __version__
@@ -101,8 +102,13 @@ def _tar_member(tar: tarfile.TarFile, name: str, size: int, mtime: int, content:
     tar.addfile(info, content)
 
 
-def write_archive(path: Path, using: str = DEFAULT_DB_ALIAS) -> Manifest:
-    """Dump the database into a new archive at `path`, atomically, readable only by its owner."""
+def write_archive(
+    path: Path, using: str = DEFAULT_DB_ALIAS, registry: Apps | None = None
+) -> Manifest:
+    """Dump the database into a new archive at `path`, atomically, readable only by its owner.
+
+    `registry`: the models to dump with, when not the code's (see dump.dumped_models).
+    """
     directory = path.parent
     if not directory.is_dir():
         raise ArchiveError(f"cannot write the backup: directory {str(directory)!r} does not exist")
@@ -117,7 +123,7 @@ def write_archive(path: Path, using: str = DEFAULT_DB_ALIAS) -> Manifest:
         writer = _HashingWriter(staged)
         with dump.snapshot(using):
             migrations = dump.migration_state(using)
-            counts = dump.write_dump(writer, using)  # type: ignore[arg-type]
+            counts = dump.write_dump(writer, using, registry)  # type: ignore[arg-type]
         manifest = Manifest(
             bitpoll_version=__version__,
             created_at=now.isoformat(),

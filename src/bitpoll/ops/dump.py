@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from django.apps import apps
+from django.apps.registry import Apps
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils.duration import duration_string
@@ -42,11 +43,16 @@ NATURAL_KEYS = {
 }
 
 
-def dumped_models() -> list[type[models.Model]]:
-    """Concrete models whose rows the dump holds, in canonical order."""
+def dumped_models(registry: Apps | None = None) -> list[type[models.Model]]:
+    """Concrete models whose rows the dump holds, in canonical order.
+
+    `registry` is the code's models by default; a snapshot taken before pending migrations
+    passes the historical models of the database's state instead, since the code's models
+    name columns the database does not have yet.
+    """
     chosen = [
         model
-        for model in apps.get_models()
+        for model in (registry or apps).get_models()
         if not model._meta.proxy
         and model._meta.managed
         and model._meta.label_lower not in DERIVED | EPHEMERAL
@@ -181,13 +187,15 @@ def snapshot(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
             connection.transaction_mode = saved_mode  # type: ignore[attr-defined]
 
 
-def write_dump(out: BinaryIO, using: str = DEFAULT_DB_ALIAS) -> dict[str, int]:
+def write_dump(
+    out: BinaryIO, using: str = DEFAULT_DB_ALIAS, registry: Apps | None = None
+) -> dict[str, int]:
     """Write the canonical dump to `out`; return the row count per model label.
 
     Call it inside `snapshot()` so that all models are read from the same state.
     """
     counts: dict[str, int] = {}
-    for model in dumped_models():
+    for model in dumped_models(registry):
         label = model._meta.label_lower
         counts[label] = 0
         for row in _rows(model, using):

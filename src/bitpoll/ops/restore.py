@@ -25,6 +25,7 @@ from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 
 from bitpoll import __version__
 from bitpoll.ops.archive import ArchiveError, ArchiveReader, Manifest, verify_archive
@@ -76,6 +77,25 @@ def _wipe(connection: BaseDatabaseWrapper) -> None:
             if model._meta.label_lower in DERIVED or model._meta.proxy or table not in tables:
                 continue
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
+
+
+def _drop_tables(connection: BaseDatabaseWrapper) -> None:
+    """Drop Bitpoll's tables, the migration records with them.
+
+    Django names every table `<app label>_<model>` (its own `django_*`): the apps are the
+    installed ones and those in the migration records, so a newer release's new app goes too,
+    and a table of anything else sharing the database stays.
+    """
+    labels = {config.label for config in global_apps.get_app_configs()} | {"django"}
+    recorder = MigrationRecorder(connection)
+    if recorder.has_table():
+        labels |= {app for app, _ in recorder.applied_migrations()}
+    prefixes = tuple(f"{label}_" for label in labels)
+    cascade = " CASCADE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            if table.startswith(prefixes):
+                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)}{cascade}")
 
 
 def _archive_targets(manifest: Manifest, graph: MigrationGraph) -> tuple[list[Node], list[Any]]:
@@ -208,12 +228,16 @@ def restore_archive(
     using: str = DEFAULT_DB_ALIAS,
     force: bool = False,
     announce: Callable[[str], None] = lambda message: None,
+    drop_tables: bool = False,
 ) -> RestoreResult:
+    """Restore `path`; `drop_tables` (for `--before-upgrade`) drops every table first, since
+    a newer release's migrations cannot be reversed by code that does not have them."""
     manifest = verify_archive(path)
     connection = connections[using]
     loader = MigrationLoader(connection, ignore_no_migrations=True)
     leaves, targets = _archive_targets(manifest, loader.graph)
     existing = database_contents(connection)
+    force = force or drop_tables
     if existing and not force:
         raise RestoreError(
             f"the database is not empty ({_describe(existing)}): restore only into an empty "
@@ -233,7 +257,9 @@ def restore_archive(
         connection.disable_constraint_checking()
     try:
         with transaction.atomic(using=using):
-            if existing:
+            if drop_tables:
+                _drop_tables(connection)
+            elif existing:
                 _wipe(connection)
             executor = MigrationExecutor(connection)
             plan = executor.migration_plan(targets)
@@ -255,7 +281,12 @@ def restore_archive(
             result.forward_migrations = len(forward)
             if forward:
                 call_command(
-                    "migrate", database=using, interactive=False, verbosity=0, skip_checks=True
+                    "migrate",
+                    database=using,
+                    interactive=False,
+                    verbosity=0,
+                    skip_checks=True,
+                    no_snapshot=True,  # the archive being restored is the snapshot
                 )
             _reset_sequences(connection)
             # Stored HTML is derived data: made again from the source text, so that an

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.core import checks
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from gunicorn.app.base import BaseApplication
@@ -22,6 +22,7 @@ from bitpoll import __version__
 from bitpoll.core import staticstamp
 from bitpoll.core.memory import limit_malloc_arenas
 from bitpoll.core.sqlite.base import checkpoint_in_background
+from bitpoll.ops import schema
 
 log = logging.getLogger("bitpoll.serve")
 
@@ -51,7 +52,9 @@ class Command(BaseCommand):
         # every line is JSON, the first one included.
         stop_on_failed_checks()
         hold_serve_lock()
-        if not options["no_migrate"]:
+        if options["no_migrate"]:
+            refuse_newer_schema()
+        else:
             migrate_if_needed()
         collect_static_if_needed()
         # Connections opened above must not be shared by the forked workers.
@@ -146,13 +149,19 @@ def public_url(socket_activated: bool) -> str:
 
 
 def migrate_if_needed() -> None:
+    # Hosts that start together against one PostgreSQL database queue on its advisory lock:
+    # the first migrates, the others then find nothing pending (bitpoll.ops.schema).
     try:
         connection = connections[DEFAULT_DB_ALIAS]
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-        if plan:
-            log.info("Applying %d pending migration(s)...", len(plan))
-            call_command("migrate", interactive=False, verbosity=0)
+        with schema.migration_lock(connection):
+            refuse_newer_schema()
+            executor = MigrationExecutor(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            if plan:
+                log.info("Applying %d pending migration(s)...", len(plan))
+                call_command("migrate", interactive=False, verbosity=0)
+    except CommandError as exc:
+        fail("%s", str(exc).strip().splitlines()[0])
     except (DatabaseError, OSError) as exc:
         text = str(exc).strip()
         fail(
@@ -160,6 +169,16 @@ def migrate_if_needed() -> None:
             "`bitpoll migrate` shows the details.",
             text.splitlines()[0] if text else type(exc).__name__,
         )
+
+
+def refuse_newer_schema() -> None:
+    """Stop with one line when the database has migrations this code does not have."""
+    try:
+        schema.check_not_newer()
+    except schema.SchemaError as exc:
+        fail("%s", str(exc))
+    except DatabaseError:
+        pass  # the database check reports an unreachable database in one line
 
 
 def collect_static_if_needed() -> None:

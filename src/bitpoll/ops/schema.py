@@ -1,0 +1,200 @@
+"""The database schema across hosts and releases: one migrator at a time, a snapshot before
+every upgrade, and a refusal to serve a schema newer than the code.
+
+- Several hosts that start together against one PostgreSQL database migrate it once: each takes
+  a session-level advisory lock before it looks at the migration plan, so the others wait,
+  then find nothing pending. SQLite has one server per database (`bitpoll serve` holds a lock
+  file) and its write transactions already queue, so it needs no lock of its own.
+- Before pending migrations are applied to a database that holds a schema already, the whole
+  database is written to a snapshot archive named for the schema it came from, in the backup
+  directory; the newest BITPOLL_SNAPSHOT_KEEP are kept.
+- Applied migrations the code does not have (after a rollback to an older release) stop the
+  server and `migrate` with one line naming them and the snapshot that undoes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+
+from bitpoll.ops import archive
+
+log = logging.getLogger("bitpoll.schema")
+
+Node = tuple[str, str]
+
+# Any fixed 64-bit number works; advisory locks are scoped to the database, so two Bitpoll
+# sites on one server do not wait for each other.
+MIGRATION_LOCK_KEY = 0x6269_7470_6F6C_6C01
+SNAPSHOT_PREFIX = "bitpoll-snapshot-"
+# bitpoll-snapshot-<UTC time>-schema-<id>.tar.gz: names sort by time; --keep of `bitpoll
+# backup` never matches them, and snapshot pruning never touches anything else.
+SNAPSHOT_RE = re.compile(
+    r"^bitpoll-snapshot-(?P<time>\d{8}T\d{6}\.\d{6}Z)-schema-(?P<schema>[0-9a-f]{12})\.tar\.gz$"
+)
+
+
+class SchemaError(Exception):
+    """The schema is in a state this code must not touch; the message is one line."""
+
+
+@contextmanager
+def migration_lock(connection: BaseDatabaseWrapper | None = None) -> Iterator[None]:
+    """Hold PostgreSQL's advisory lock for migrations (reentrant per connection)."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+        if not cursor.fetchone()[0]:
+            log.info("Another host is migrating the database; waiting for it to finish")
+            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+    try:
+        yield
+    finally:
+        # A connection that broke meanwhile released the lock with its session.
+        if connection.is_usable():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+
+
+def applied_migrations(connection: BaseDatabaseWrapper) -> set[Node]:
+    recorder = MigrationRecorder(connection)
+    if not recorder.has_table():
+        return set()
+    return set(recorder.applied_migrations())
+
+
+def newer_migrations(connection: BaseDatabaseWrapper, loader: MigrationLoader) -> list[Node]:
+    """Applied migrations of Bitpoll's own apps that this code does not have, sorted.
+
+    Only apps the code knows count (a removed third-party app's rows are not a newer schema).
+    """
+    known_apps = {app for app, _ in loader.disk_migrations}
+    return sorted(
+        node
+        for node in applied_migrations(connection)
+        if node[0] in known_apps and node not in loader.graph.nodes
+    )
+
+
+def schema_id(nodes: set[Node]) -> str:
+    """A short name for a set of applied migrations: equal sets, equal names."""
+    text = "\n".join(f"{app}.{name}" for app, name in sorted(nodes))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def snapshot_directory() -> Path:
+    return Path(settings.DATA_DIR) / "backups"
+
+
+def snapshots(directory: Path | None = None) -> list[Path]:
+    """Snapshot archives in the backup directory, newest first."""
+    directory = directory or snapshot_directory()
+    try:
+        found = [p for p in directory.iterdir() if SNAPSHOT_RE.match(p.name) and p.is_file()]
+    except FileNotFoundError:
+        return []
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def pending_plan(connection: BaseDatabaseWrapper) -> list[tuple[Any, bool]]:
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
+def take_snapshot(connection: BaseDatabaseWrapper, keep: int) -> Path | None:
+    """Write the database, as its applied migrations describe it, to a snapshot archive.
+
+    Returns None for a database without any schema yet (nothing to keep). The code's models
+    may name columns that pending migrations have not created, so the rows are read with the
+    historical models of the applied migrations.
+    """
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    applied = applied_migrations(connection)
+    known = {node for node in applied if node in loader.graph.nodes}
+    if not known:
+        return None
+    registry = loader.project_state(nodes=sorted(known), at_end=True).apps
+    directory = snapshot_directory()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    path = directory / f"{SNAPSHOT_PREFIX}{now}-schema-{schema_id(applied)}.tar.gz"
+    archive.write_archive(path, connection.alias, registry=registry)
+    for old in snapshots(directory)[keep:]:
+        old.unlink()
+    return path
+
+
+def snapshot_before(connection: BaseDatabaseWrapper, loader: MigrationLoader) -> Path | None:
+    """The snapshot that restores the schema this code knows: the newest one taken from
+    exactly the database's migrations that the code has, else the newest it can restore."""
+    applied = applied_migrations(connection)
+    wanted = schema_id({node for node in applied if node in loader.graph.nodes})
+    found = snapshots()
+    for path in found:
+        match = SNAPSHOT_RE.match(path.name)
+        if match and match.group("schema") == wanted:
+            return path
+    for path in found:
+        try:
+            with archive.ArchiveReader(path) as reader:
+                nodes = reader.manifest.migration_nodes()
+        except archive.ArchiveError:
+            continue
+        if nodes <= set(loader.graph.nodes):
+            return path
+    return None
+
+
+def refusal(connection: BaseDatabaseWrapper, newer: list[Node]) -> str:
+    """The one line that explains a newer schema and how to go back."""
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    names = ", ".join(f"{app}.{name}" for app, name in newer)
+    snapshot = snapshot_before(connection, loader)
+    undo = (
+        f"restore the snapshot taken before them ({snapshot}) with `bitpoll restore "
+        "--before-upgrade` (`bitpoll-manage restore --before-upgrade` on NixOS) with every "
+        "server stopped"
+        if snapshot
+        else "no snapshot from before them is in the backup directory: restore a backup with "
+        "`bitpoll restore --force PATH`"
+    )
+    return (
+        f"the database has migrations this version of Bitpoll does not know ({names}): a "
+        f"newer version migrated it. Run that version again, or {undo}; if those migrations "
+        "only added to the schema, BITPOLL_ALLOW_NEWER_SCHEMA=true serves anyway"
+    )
+
+
+def check_not_newer(connection: BaseDatabaseWrapper | None = None) -> None:
+    """Raise SchemaError with the refusal line if the database is ahead of the code."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    newer = newer_migrations(connection, loader)
+    if not newer:
+        return
+    if settings.ALLOW_NEWER_SCHEMA:
+        log.warning(
+            "the database has migrations this version does not know (%s); serving anyway "
+            "because BITPOLL_ALLOW_NEWER_SCHEMA is on",
+            ", ".join(f"{app}.{name}" for app, name in newer),
+        )
+        return
+    raise SchemaError(refusal(connection, newer))
