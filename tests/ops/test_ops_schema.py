@@ -109,18 +109,27 @@ def test_it_snapshots_exactly_when_migrations_are_pending_and_keeps_the_newest(
     assert snapshots(env) == [Path(p) for p in newer]
 
 
+def polls_leaf() -> str:
+    """The newest polls migration this code ships (they form one line)."""
+    import bitpoll.polls.migrations as shipped
+
+    return sorted(p.stem for p in Path(shipped.__file__).parent.glob("[0-9][0-9][0-9][0-9]_*.py"))[
+        -1
+    ]
+
+
 def newer_release(tmp_path: Path) -> Path:
-    """A settings module for this code plus polls.0007_rollback_probe (a table and a column)."""
+    """A settings module for this code plus polls.9000_rollback_probe (a table and a column)."""
     root = tmp_path / "newer"
     package = root / "newer_polls_migrations"
     import bitpoll.polls.migrations as shipped
 
     shutil.copytree(Path(shipped.__file__).parent, package, ignore=shutil.ignore_patterns("__py*"))
     (package / "__init__.py").write_text("")
-    (package / "0007_rollback_probe.py").write_text(
+    (package / "9000_rollback_probe.py").write_text(
         "from django.db import migrations, models\n\n\n"
         "class Migration(migrations.Migration):\n"
-        "    dependencies = [('polls', '0006_accounts_base')]\n"
+        f"    dependencies = [('polls', {polls_leaf()!r})]\n"
         "    operations = [\n"
         "        migrations.CreateModel('RollbackProbe', [\n"
         "            ('id', models.BigAutoField(primary_key=True)),\n"
@@ -159,22 +168,22 @@ def test_it_refuses_a_newer_schema_and_restores_the_snapshot_from_before_it(
     # The upgrade: the newer release snapshots this schema, then migrates and takes data.
     upgrade = run_newer(newer_release(tmp_path), env, "migrate")
     (snapshot,) = SNAPSHOT_LINE.findall(upgrade.stdout)
-    assert "Applying polls.0007_rollback_probe... OK" in upgrade.stdout
+    assert "Applying polls.9000_rollback_probe... OK" in upgrade.stdout
     create_poll(env, "After the upgrade")
 
-    # The rollback: this code meets polls.0007 and refuses, with one line, to serve or migrate.
+    # The rollback: this code meets polls.9000 and refuses, with one line, to serve or migrate.
     serve = bitpoll(["serve"], env, check=False, timeout=120)
     assert serve.returncode == 2
     lines = [line for line in serve.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, serve.stderr
-    assert "polls.0007_rollback_probe" in lines[0]
+    assert "polls.9000_rollback_probe" in lines[0]
     assert snapshot in lines[0] and "bitpoll restore --before-upgrade" in lines[0]
     migrate = bitpoll(["migrate"], env, check=False)
-    assert migrate.returncode != 0 and "polls.0007_rollback_probe" in migrate.stderr
-    # An operator who knows 0007 only added to the schema may serve it anyway, with a warning.
+    assert migrate.returncode != 0 and "polls.9000_rollback_probe" in migrate.stderr
+    # An operator who knows 9000 only added to the schema may serve it anyway, with a warning.
     allowed = bitpoll(["migrate"], {**env, "BITPOLL_ALLOW_NEWER_SCHEMA": "true"})
     assert "No migrations to apply" in allowed.stdout
-    assert "polls.0007_rollback_probe" in allowed.stderr
+    assert "polls.9000_rollback_probe" in allowed.stderr
 
     # The way back: the snapshot replaces Bitpoll's tables, the newer release's included, and
     # leaves alone a table of something else that shares the database.
@@ -190,7 +199,7 @@ def test_it_refuses_a_newer_schema_and_restores_the_snapshot_from_before_it(
         "from django.db import connection\n"
         "from django.db.migrations.recorder import MigrationRecorder\n"
         "print(sorted(t for t in connection.introspection.table_names() if t.endswith(('probe', 'notes'))),\n"
-        "      ('polls', '0007_rollback_probe') in MigrationRecorder(connection).applied_migrations())\n"
+        "      ('polls', '9000_rollback_probe') in MigrationRecorder(connection).applied_migrations())\n"
     )
     assert (
         bitpoll(["shell", "-c", code], env).stdout.strip().splitlines()[-1]

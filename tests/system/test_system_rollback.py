@@ -1,7 +1,7 @@
 """An upgrade and a rollback under a real systemd, with deploy/systemd's units.
 
 Version A (the installed wheel) serves with data. The "upgrade" is a build of A with one more
-polls migration, made here: A's polls migrations plus 0007_rollback_probe in a package of its
+polls migration, made here: A's polls migrations plus 9000_rollback_probe in a package of its
 own, chosen with MIGRATION_MODULES. Its `migrate` snapshots A's schema, then migrates. Back on A,
 the service refuses to start with one line in the journal; `bitpoll restore --before-upgrade`
 brings back the data from before the upgrade, and A serves again.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from guestops import PROJECT, SECRET, curl_status, journal, reset_units, usernames
@@ -28,12 +29,20 @@ NEWER = (
     f"{ADMIN} -E DJANGO_SETTINGS_MODULE=newer_settings -E PYTHONPATH=/opt/bitpoll-newer"
     " /opt/bitpoll/bin/python -m django"
 )
+
+
+def polls_leaf() -> str:
+    """The newest polls migration of this code (they form one line): the probe follows it."""
+    migrations = Path(__file__).resolve().parents[2] / "src/bitpoll/polls/migrations"
+    return sorted(p.stem for p in migrations.glob("[0-9][0-9][0-9][0-9]_*.py"))[-1]
+
+
 PROBE_MIGRATION = """\
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("polls", "0006_accounts_base")]
+    dependencies = [("polls", "{leaf}")]
     operations = [
         migrations.CreateModel("RollbackProbe", [
             ("id", models.BigAutoField(primary_key=True)),
@@ -78,7 +87,10 @@ def install_newer_build(vm: VM) -> None:
         f"install -d -m 0755 /opt/bitpoll-newer && cp -r {shlex.quote(shipped)}"
         " /opt/bitpoll-newer/newer_polls_migrations && chmod -R a+rX /opt/bitpoll-newer"
     )
-    vm.write("/opt/bitpoll-newer/newer_polls_migrations/0007_rollback_probe.py", PROBE_MIGRATION)
+    vm.write(
+        "/opt/bitpoll-newer/newer_polls_migrations/9000_rollback_probe.py",
+        PROBE_MIGRATION.replace("{leaf}", polls_leaf()),
+    )
     vm.write(
         "/opt/bitpoll-newer/newer_settings.py",
         "from bitpoll.settings import *  # noqa: F403\n\n"
@@ -99,7 +111,7 @@ def test_a_rollback_refuses_the_newer_schema_and_restores_the_snapshot(serving_a
     install_newer_build(vm)
     upgraded = vm.check(f"{NEWER} migrate --noinput")
     assert "Snapshot of the database before migrating: /var/lib/bitpoll/backups/" in upgraded
-    assert "Applying polls.0007_rollback_probe... OK" in upgraded
+    assert "Applying polls.9000_rollback_probe... OK" in upgraded
     vm.check(
         f"DJANGO_SUPERUSER_PASSWORD=x {NEWER} createsuperuser --noinput"
         " --username bob --email bob@example.org"
@@ -111,7 +123,7 @@ def test_a_rollback_refuses_the_newer_schema_and_restores_the_snapshot(serving_a
     # Stopped before reading, so that no automatic restart starts a new journal meanwhile.
     vm.run("systemctl stop bitpoll.socket bitpoll.service")
     lines = journal(vm, "bitpoll.service")
-    refusal = [line for line in lines if "0007_rollback_probe" in line]
+    refusal = [line for line in lines if "9000_rollback_probe" in line]
     assert len(refusal) == 1, lines
     assert "bitpoll restore --before-upgrade" in refusal[0]
     assert "/var/lib/bitpoll/backups/bitpoll-snapshot-" in refusal[0]
