@@ -430,8 +430,13 @@ def context(
         (choice, [col.counts[i] for col in data.grid.columns])
         for i, choice in enumerate(data.choices)
     ]
+    # For the script that gives each results cell its answer as text (for screen readers):
+    # written into every cell, the names would double the size of a big poll's page.
+    cell_labels = {c.css: c.label for c in data.choices}
+    cell_labels[""] = _("no answer")
     return {
         "poll": poll,
+        "cell_labels": json.dumps(cell_labels, ensure_ascii=False),
         "options": data.options,
         "choices": data.choices,
         "groups": groups,
