@@ -46,7 +46,7 @@ def test_it_puts_the_answer_row_first_in_the_grid(world: World) -> None:
 
 def test_it_names_each_radio_group_after_its_option(world: World) -> None:
     row = _answer_row(world.dave.client.get(f"/{world.poll.slug}/").content.decode())
-    labels = re.findall(r'role="radiogroup" aria-label="([^"]+)"', row)
+    labels = re.findall(r'role=radiogroup aria-label="([^"]+)"', row)
     assert labels == [o.label for o in world.poll.options.all()]
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from bitpoll.polls import access, page, pagecache, services, sql, tokens
 from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
-from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Choice, Entry, Poll
+from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
 from bitpoll.polls.names import name_key
 from bitpoll.ratelimit import limits
 
@@ -77,34 +77,13 @@ def _answer_form(
     )
 
 
-def _answer_keys(choices: list[Choice]) -> list[tuple[Choice, str]]:
-    """Each choice with the letter that picks it in the answer grid: y for the best weight,
-    n for the worst, m for the one between them on a scale of three (digits work for all)."""
-    if len(choices) < 2:
-        return [(c, "") for c in choices]
-    weights = [c.weight for c in choices]
-    top, bottom = max(weights), min(weights)
-    keys = []
-    for c in choices:
-        if c.weight == top and weights.count(top) == 1:
-            keys.append((c, "y"))
-        elif c.weight == bottom and weights.count(bottom) == 1:
-            keys.append((c, "n"))
-        elif len(choices) == 3 and top != c.weight != bottom:
-            keys.append((c, "m"))
-        else:
-            keys.append((c, ""))
-    return keys
-
-
-def _grid_answer_context(form: AnswerForm | None, choices: list[Choice]) -> dict[str, object]:
+def _grid_answer_context(form: AnswerForm | None) -> dict[str, object]:
     """What the poll page needs to put the answer form in the first row of the grid."""
     if form is None:
         return {"grid_form": False}
     return {
         "grid_form": True,
         "option_rows": form.option_rows(),
-        "answer_choices": _answer_keys(choices),
     }
 
 
@@ -136,7 +115,7 @@ def _render_poll(
         slot=pagecache.slot if slotted else None,
     )
     ctx["form"] = _answer_form(poll, data, post, taken=taken) if poll.is_open else None
-    ctx.update(_grid_answer_context(ctx["form"], data.choices))  # type: ignore[arg-type]
+    ctx.update(_grid_answer_context(ctx["form"]))  # type: ignore[arg-type]
     author = data.own_entry.name if data.own_entry else ""
     ctx["comment_form"] = CommentForm(
         initial={"author": extra["slots"]["author"] if slotted else author}  # type: ignore[index]
@@ -359,7 +338,7 @@ def comment_add(request: HttpRequest, slug: str) -> HttpResponse:
         ctx = page.context(data, viewer, admin=False)
         answer_form = _answer_form(poll, data) if poll.is_open else None
         ctx.update(form=answer_form, comment_form=form, edit_url="")
-        ctx.update(_grid_answer_context(answer_form, data.choices))
+        ctx.update(_grid_answer_context(answer_form))
         return render(request, "polls/poll.html", ctx, status=400)
     viewer = access.viewer(request)
     own = None

@@ -63,6 +63,11 @@
     var row = document.getElementById("new-answer");
     if (!row) return;
     var live = document.getElementById("answer-live");
+    // y, m and n, as the legend assigns them to the scale's answers (by position).
+    var keys = {};
+    Array.prototype.forEach.call(document.querySelectorAll("#legend li"), function (li, index) {
+      if (li.getAttribute("data-key")) keys[li.getAttribute("data-key")] = index;
+    });
     function groups() {
       return Array.prototype.filter.call(row.querySelectorAll(".picks"), function (g) {
         return g.offsetParent !== null;
@@ -94,27 +99,29 @@
       var options = radios(all[here]);
       var chosen = null;
       if (/^[1-9]$/.test(key)) chosen = options[Number(key) - 1] || null;
-      else Array.prototype.forEach.call(options, function (o) {
-        if (o.getAttribute("data-key") === key) chosen = o;
-      });
+      else if (keys.hasOwnProperty(key)) chosen = options[keys[key]] || null;
       if (!chosen) return;
       event.preventDefault();
       pick(chosen);
       if (all[here + 1]) focusGroup(all[here + 1]);
       else chosen.focus();
     });
-    addAnswerTools(row, groups, pick);
+    addAnswerTools(row, groups);
   }
 
   // "Yes for all" (one button per answer) and, over each group of columns (a day, a heading),
   // a button that gives every option of that group the best answer.
-  function addAnswerTools(row, groups, pick) {
+  function addAnswerTools(row, groups) {
     var tools = document.getElementById("answer-tools");
     var first = row.querySelector(".picks");
     if (!tools || !first) return;
     var labels = Array.prototype.map.call(document.querySelectorAll("#legend li"), function (li) {
       return li.textContent.trim();
     });
+    // The scale's best answer (the one "y" picks), which need not come first.
+    var best = Math.max(0, Array.prototype.findIndex.call(document.querySelectorAll("#legend li"), function (li) {
+      return li.getAttribute("data-key") === "y";
+    }));
     function setAll(index, within, message) {
       groups().forEach(function (g) {
         if (within && within.indexOf(g) < 0) return;
@@ -151,9 +158,9 @@
       button.className = "group-all";
       button.textContent = "✓";
       button.setAttribute("aria-label", (tools.getAttribute("data-all-in") || "")
-        .replace("%(answer)s", labels[0]).replace("%(group)s", name));
+        .replace("%(answer)s", labels[best]).replace("%(group)s", name));
       button.title = button.getAttribute("aria-label");
-      button.addEventListener("click", function () { setAll(0, members, button.title); });
+      button.addEventListener("click", function () { setAll(best, members, button.title); });
       th.appendChild(button);
     });
   }
