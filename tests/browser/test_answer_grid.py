@@ -23,9 +23,9 @@ from .pages import (
     answer_poll,
     answer_radio,
     create_plain_poll,
-    date_label,
     open_create_form,
     option_group,
+    slot_label,
     submit_create_form,
     tab_to,
 )
@@ -140,7 +140,7 @@ def test_it_fits_twenty_options_on_a_phone_and_answers_by_touch(new_context: New
     created = create_plain_poll(alice, "Twenty slots", "Dates and times", TWENTY)
     bob = new_context().new_page()
     bob.goto(created.public_url)
-    first_slot = f"{date_label(dt.date(2031, 5, 4))} 09:00"
+    first_slot = slot_label(dt.date(2031, 5, 4), "09:00")
     answer_poll(bob, "Bob", {first_slot: "Yes"})
 
     # German words are longer; the page must fit in both languages.
