@@ -124,8 +124,8 @@ def _cell(page: str, option_pk: int) -> str:
 
 def _comment(page: str, option_pk: int) -> str:
     """The comment field for one option, with its errors."""
-    start = page.rindex('<div class="field', 0, page.index(f"id=id_c{option_pk}"))
-    return page[start : page.index("</div>", start)]
+    start = page.rindex("<p", 0, page.index(f"name=c{option_pk}"))
+    return page[start : page.index("</p>", start)]
 
 
 def _summary(page: str) -> str:

@@ -47,7 +47,14 @@
     }
     function radios(group) { return group.querySelectorAll("input[type=radio]"); }
     function focusGroup(group) { (group.querySelector("input:checked") || radios(group)[0]).focus(); }
-    function announce(input) { if (live) live.textContent = input.getAttribute("aria-label"); }
+    // The control's name, "Option — Answer", from the elements that name it.
+    function nameOf(input) {
+      return (input.getAttribute("aria-labelledby") || "").split(" ").map(function (id) {
+        var el = document.getElementById(id);
+        return el ? el.textContent.trim() : "";
+      }).join(" ");
+    }
+    function announce(input) { if (live) live.textContent = nameOf(input); }
     function pick(input) {
       input.checked = true;
       announce(input);
@@ -127,8 +134,7 @@
       if (!name || span < 2) return;
       var button = document.createElement("button");
       button.type = "button";
-      button.className = "group-all";
-      button.textContent = "✓";
+      button.className = "group-all";  // its ✓ comes from the style sheet: not part of the heading's text
       button.setAttribute("aria-label", (tools.getAttribute("data-all-in") || "")
         .replace("%(answer)s", labels[best]).replace("%(group)s", name));
       button.title = button.getAttribute("aria-label");
