@@ -73,11 +73,19 @@ def answer_form(page: Page) -> Locator:
 
 
 def option_group(scope: Page | Locator, label: str) -> Locator:
-    """The radio group for one option. The name only starts with the label, because the page
-    may add the time in the viewer's own zone after it."""
+    """The radio group for one option, a cell in the first row of the grid. The name only
+    starts with the label, so that a label the page writes longer still matches."""
     # Playwright writes the pattern between slashes, so a slash in it must be escaped too.
     pattern = "^" + re.escape(label).replace("/", "\\/")
-    return scope.get_by_role("group", name=re.compile(pattern))
+    name = re.compile(pattern)
+    # The edit page keeps one fieldset (a "group") per option.
+    return scope.get_by_role("radiogroup", name=name).or_(scope.get_by_role("group", name=name))
+
+
+def answer_radio(group: Locator, choice: str) -> Locator:
+    """One answer in an option's group: its name is "Option — Answer"."""
+    pattern = re.escape(f" \u2014 {choice}") + "$"
+    return group.get_by_role("radio", name=re.compile(pattern))
 
 
 def answer_poll(
@@ -86,10 +94,11 @@ def answer_poll(
     form = answer_form(page)
     form.get_by_role("textbox", name="Your name").fill(name)
     for label, choice in answers.items():
-        group = option_group(form, label)
-        group.get_by_role("radio", name=choice, exact=True).check()
-        if comments and label in comments:
-            group.get_by_role("textbox", name="Comment").fill(comments[label])
+        answer_radio(option_group(form, label), choice).check()
+    if comments:
+        form.get_by_text("Comments on single options").click()
+        for label, text in comments.items():
+            form.get_by_role("textbox", name=label, exact=True).fill(text)
     form.get_by_role("button", name="Save my answer").click()
     expect(page.get_by_text("Thank you, your answer is saved.")).to_be_visible()
     expect(page.get_by_role("heading", name=f"You answered as {name}")).to_be_visible()

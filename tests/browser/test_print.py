@@ -17,8 +17,10 @@ pytestmark = pytest.mark.browser
 def test_it_prints_the_grid_without_forms_or_navigation(new_context: NewContext) -> None:
     page = new_context().new_page()
     created = create_plain_poll(page, "Notice board", "Free text", ["Pizza", "Sushi"])
-    page.goto(created.public_url)
-    answer_poll(page, "Bob", {"Pizza": "Yes", "Sushi": "No"})
+    # Someone else answers: after answering, one's own page folds the answer row away.
+    bob = new_context().new_page()
+    bob.goto(created.public_url)
+    answer_poll(bob, "Bob", {"Pizza": "Yes", "Sushi": "No"})
     page.goto(created.public_url)
     grid = page.get_by_role("table").first
     save = page.get_by_role("button", name="Save my answer")
@@ -34,6 +36,7 @@ def test_it_prints_the_grid_without_forms_or_navigation(new_context: NewContext)
     expect(page.get_by_role("heading", name="Notice board", level=1)).to_be_visible()
     expect(save).to_be_hidden()
     expect(form).to_be_hidden()
+    expect(page.locator("#new-answer")).to_be_hidden()
     expect(footer).to_be_hidden()
     expect(page.get_by_label("Language")).to_be_hidden()
     # Wide polls must not be cut at a scroll box's edge.

@@ -133,7 +133,7 @@ def test_it_walks_from_creating_to_the_best_option_and_the_csv(new_context: NewC
 
 
 def test_it_lets_a_participant_answer_with_the_keyboard_alone(new_context: NewContext) -> None:
-    """Tab to each option, Space or the arrow keys to pick an answer, Enter to send."""
+    """In the answer row: Space picks, up and down change, right moves on; Enter sends."""
     alice = new_context().new_page()
     open_create_form(alice)
     alice.get_by_label("Title").fill("Keyboard lunch")
@@ -149,15 +149,16 @@ def test_it_lets_a_participant_answer_with_the_keyboard_alone(new_context: NewCo
     keys.type("Dana")
     keys.press("Tab")  # first option (Pizza): the first radio, "Yes"
     keys.press("Space")
-    keys.press("Tab")  # its comment
+    keys.press("ArrowRight")  # second option (Sushi): "Yes", then one step down to "If need be"
+    keys.press("Space")
+    keys.press("ArrowDown")
+    keys.press("Tab")  # third option (Salad): "Yes", two steps down to "No"
+    keys.press("ArrowDown")
+    keys.press("ArrowDown")
+    tab_to(dana, dana.get_by_text("Comments on single options"))
+    keys.press("Enter")  # opens the comment fields
+    keys.press("Tab")  # the first option's comment
     keys.type("no olives")
-    keys.press("Tab")  # second option (Sushi): "Yes", then one step right to "If need be"
-    keys.press("ArrowRight")
-    keys.press("Tab")  # its comment
-    keys.press("Tab")  # third option (Salad): "Yes", two steps right to "No"
-    keys.press("ArrowRight")
-    keys.press("ArrowRight")
-    keys.press("Tab")  # its comment
     keys.press("Enter")  # sends the form, as Enter in any text field does
 
     expect(dana.get_by_text("Thank you, your answer is saved.")).to_be_visible()

@@ -116,10 +116,21 @@ def test_it_bumps_the_poll_version(world: World) -> None:
     assert world.poll.version == before + 1
 
 
-def _fieldset(page: str, option_pk: int) -> str:
-    """The answer form's fieldset for one option."""
-    start = page.rindex("<fieldset", 0, page.index(f'id="opt-{option_pk}"'))
-    return page[start : page.index("</fieldset>", start)]
+def _cell(page: str, option_pk: int) -> str:
+    """The answer row's cell for one option."""
+    start = page.rindex("<td", 0, page.index(f"id=a{option_pk}"))
+    return page[start : page.index("</div>", start)]
+
+
+def _comment(page: str, option_pk: int) -> str:
+    """The comment field for one option, with its errors."""
+    start = page.rindex("<p", 0, page.index(f"name=c{option_pk}"))
+    return page[start : page.index("</p>", start)]
+
+
+def _summary(page: str) -> str:
+    start = page.index('id="answer-errors"')
+    return page[start : page.index("</div>", start)]
 
 
 def test_it_shows_a_foreign_choice_as_an_error_on_that_option(world: World) -> None:
@@ -131,10 +142,8 @@ def test_it_shows_a_foreign_choice_as_an_error_on_that_option(world: World) -> N
         {"name": "Erin", f"o{option.pk}": other.choices.first().pk},  # type: ignore[union-attr]
     )
     page = response.content.decode()
-    fieldset = _fieldset(page, option.pk)
-    assert 'class="opt field-invalid"' in fieldset
-    assert "Select a valid choice." in fieldset
-    assert "Please correct the fields marked below." in page
+    assert 'class="pick field-invalid"' in _cell(page, option.pk)
+    assert f'<a href="#a{option.pk}">{option.label}: Select a valid choice.' in _summary(page)
 
 
 def test_it_keeps_what_was_entered_when_it_shows_errors(world: World) -> None:
@@ -147,10 +156,11 @@ def test_it_keeps_what_was_entered_when_it_shows_errors(world: World) -> None:
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert f"name=o{first.pk} value={yes.pk} checked" in _fieldset(page, first.pk)
-    second_fieldset = _fieldset(page, second.pk)
-    assert 'value="after 2pm"' in second_fieldset
-    assert "Pick an answer for this option too." in second_fieldset
+    assert f"name=o{first.pk} value={yes.pk} id=a{first.pk}" in _cell(page, first.pk)
+    assert "checked" in _cell(page, first.pk) and "checked" not in _cell(page, second.pk)
+    assert 'value="after 2pm"' in _comment(page, second.pk)
+    assert "Pick an answer for this option too." in _comment(page, second.pk)
+    assert "<details" in page and 'id="answer-comments" open' in page
 
 
 def test_it_refuses_control_characters_in_a_comment_beside_its_option(world: World) -> None:
@@ -158,7 +168,7 @@ def test_it_refuses_control_characters_in_a_comment_beside_its_option(world: Wor
     assert option is not None
     response = _post(world.dave.client, world.poll, **{f"c{option.pk}": "late\x07"})
     assert response.status_code == 400
-    assert "Remove the control characters" in _fieldset(response.content.decode(), option.pk)
+    assert "Remove the control characters" in _comment(response.content.decode(), option.pk)
     assert not Entry.objects.filter(name="Erin").exists()
 
 

@@ -126,6 +126,11 @@ class SettingsFields(_DeadlineMixin, forms.Form):
         label=_("Hide participants' names from everyone but the admin"), required=False
     )
     allow_comments = forms.BooleanField(label=_("Allow comments"), required=False, initial=True)
+    require_all_answers = forms.BooleanField(
+        label=_("Every option needs an answer"),
+        required=False,
+        help_text=_("Participants cannot skip an option."),
+    )
     participant_order = forms.ChoiceField(
         label=_("Order of participants in the results"),
         choices=Poll.ParticipantOrder.choices,
@@ -157,6 +162,7 @@ class SettingsFields(_DeadlineMixin, forms.Form):
             "hide_participant_names": bool(data.get("hide_participant_names")),
             "allow_comments": bool(data.get("allow_comments")),
             "listed_publicly": bool(data.get("listed_publicly")),
+            "require_all_answers": bool(data.get("require_all_answers")),
             "participant_order": data.get("participant_order") or Poll.ParticipantOrder.TIME,
             "summary_only": bool(data.get("summary_only")),
         }
@@ -203,7 +209,7 @@ class PollCreateForm(SettingsFields):
     field_order = [
         "title", "description", "kind", "options", "time_zone", "scale", "deadline", "anonymous",
         "one_answer_per_name", "results_visibility", "hide_participant_names", "allow_comments",
-        "slug", "listed_publicly", "keep_past",
+        "slug", "listed_publicly", "keep_past", "require_all_answers",
     ]  # fmt: skip
     past_warning = False
 
@@ -271,6 +277,7 @@ class PollEditForm(SettingsFields):
     field_order = [
         "title", "description", "time_zone", "deadline", "anonymous", "one_answer_per_name",
         "results_visibility", "hide_participant_names", "allow_comments", "listed_publicly",
+        "require_all_answers",
     ]  # fmt: skip
 
     @classmethod
@@ -289,6 +296,7 @@ class PollEditForm(SettingsFields):
             "hide_participant_names": poll.hide_participant_names,
             "allow_comments": poll.allow_comments,
             "listed_publicly": poll.listed_publicly,
+            "require_all_answers": poll.require_all_answers,
             "participant_order": poll.participant_order,
             "summary_only": poll.summary_only,
         }
@@ -387,7 +395,10 @@ class AnswerForm(forms.Form):
         # Made here rather than declared: a declared field is deep-copied for every form,
         # which costs several times as much as making it.
         self.fields["name"] = forms.CharField(
-            label=_("Your name"), max_length=80, required=self.name_required
+            label=_("Your name"),
+            max_length=80,
+            required=self.name_required,
+            widget=forms.TextInput(attrs={"placeholder": _("Your name"), "autocomplete": "name"}),
         )
         self.valid_choices = frozenset(str(pk) for pk in choice_ids)
 
@@ -438,6 +449,8 @@ class AnswerForm(forms.Form):
                 continue
             if choice:
                 answers[pk] = Answer(int(choice), comment)
+            elif self.poll.require_all_answers and not self.has_error(f"o{pk}"):
+                self.add_error(self._option_field(f"o{pk}"), _("Pick an answer for this option."))
             elif comment:
                 self.add_error(
                     self._option_field(f"c{pk}"), _("Pick an answer for this option too.")
@@ -446,6 +459,12 @@ class AnswerForm(forms.Form):
             raise ValidationError(_("Answer at least one option."))
         data["answers"] = answers
         return data
+
+    def has_comments(self) -> bool:
+        """Whether a comment on an option was typed (or refused), to show the comment fields."""
+        return any(self.data.get(self.add_prefix(f"c{pk}")) for pk in self.option_ids) or any(
+            name.startswith("c") for name in self.errors
+        )
 
     def option_rows(self) -> list[tuple[Option, forms.BoundField, forms.BoundField]]:
         return [

@@ -188,6 +188,7 @@ class Poll(models.Model):
     )
     hide_participant_names = models.BooleanField(_("hide participant names"), default=False)
     allow_comments = models.BooleanField(_("allow comments"), default=True)
+    require_all_answers = models.BooleanField(_("every option needs an answer"), default=False)
     listed_publicly = models.BooleanField(_("listed on the home page"), default=False)
     # The results' presentation: rows by time or name; or only the totals per option.
     participant_order = models.CharField(

@@ -399,6 +399,26 @@ def summaries(data: PageData, rows: list[tuple[results.Row, str, bool]]) -> list
     return out
 
 
+def answer_keys(choices: list[Choice]) -> list[tuple[Choice, str]]:
+    """Each choice with the letter that picks it in the answer grid: y for the best weight,
+    n for the worst, m for the one between them on a scale of three (digits work for all)."""
+    if len(choices) < 2:
+        return [(c, "") for c in choices]
+    weights = [c.weight for c in choices]
+    top, bottom = max(weights), min(weights)
+    keys = []
+    for c in choices:
+        if c.weight == top and weights.count(top) == 1:
+            keys.append((c, "y"))
+        elif c.weight == bottom and weights.count(bottom) == 1:
+            keys.append((c, "n"))
+        elif len(choices) == 3 and top != c.weight != bottom:
+            keys.append((c, "m"))
+        else:
+            keys.append((c, ""))
+    return keys
+
+
 def context(
     data: PageData,
     viewer: Viewer | None,
@@ -440,10 +460,16 @@ def context(
         (choice, [col.counts[i] for col in data.grid.columns])
         for i, choice in enumerate(data.choices)
     ]
+    # For the script that gives each results cell its answer as text (for screen readers):
+    # written into every cell, the names would double the size of a big poll's page.
+    cell_labels = {c.css: c.label for c in data.choices}
+    cell_labels[""] = _("no answer")
     return {
         "poll": poll,
+        "cell_labels": json.dumps(cell_labels, ensure_ascii=False),
         "options": data.options,
         "choices": data.choices,
+        "answer_choices": answer_keys(data.choices),
         "groups": groups,
         "columns": columns,
         "show_results": show,

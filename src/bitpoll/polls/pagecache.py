@@ -80,6 +80,7 @@ def slot_context() -> dict[str, object]:
             "messages": slot("msg"),
             "you": slot("you"),
             "answer_title": slot("title"),
+            "fold": slot("fold"),
             "author": slot("author"),
             "delete": SLOT_PREFIX + "del",  # followed by the comment's pk and "x"
         },
@@ -376,6 +377,8 @@ def _fill(request: HttpRequest, poll: Poll, page: Page, visitor: Visitor) -> Fil
             ).encode()
         elif kind == "title":
             values[index] = escape(_("Add another answer") if own else _("Your answer")).encode()
+        elif kind == "fold" and own is not None:
+            values[index] = b" folded"
         elif kind == "author" and own is not None:
             values[index] = escape(own.name).encode()
         elif kind == "del" and visitor.token_hashes:

@@ -39,6 +39,7 @@ POLL_FIELDS = tuple(
         "version",
         "created",
         "results_visibility",
+        "require_all_answers",
     }
 )
 # The fields each INSERT fills; the tests check that they are all of the model's fields.

@@ -77,6 +77,16 @@ def _answer_form(
     )
 
 
+def _grid_answer_context(form: AnswerForm | None) -> dict[str, object]:
+    """What the poll page needs to put the answer form in the first row of the grid."""
+    if form is None:
+        return {"grid_form": False}
+    return {
+        "grid_form": True,
+        "option_rows": form.option_rows(),
+    }
+
+
 def _render_poll(
     request: HttpRequest,
     poll: Poll,
@@ -105,6 +115,7 @@ def _render_poll(
         slot=pagecache.slot if slotted else None,
     )
     ctx["form"] = _answer_form(poll, data, post, taken=taken) if poll.is_open else None
+    ctx.update(_grid_answer_context(ctx["form"]))  # type: ignore[arg-type]
     author = data.own_entry.name if data.own_entry else ""
     ctx["comment_form"] = CommentForm(
         initial={"author": extra["slots"]["author"] if slotted else author}  # type: ignore[index]
@@ -325,7 +336,9 @@ def comment_add(request: HttpRequest, slug: str) -> HttpResponse:
         viewer = access.viewer(request)
         data = page.load(poll, viewer)
         ctx = page.context(data, viewer, admin=False)
-        ctx.update(form=_answer_form(poll, data), comment_form=form, edit_url="")
+        answer_form = _answer_form(poll, data) if poll.is_open else None
+        ctx.update(form=answer_form, comment_form=form, edit_url="")
+        ctx.update(_grid_answer_context(answer_form))
         return render(request, "polls/poll.html", ctx, status=400)
     viewer = access.viewer(request)
     own = None

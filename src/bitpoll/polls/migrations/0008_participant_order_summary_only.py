@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("polls", "0006_accounts_base"),
+        ("polls", "0007_poll_require_all_answers"),
     ]
 
     operations = [
