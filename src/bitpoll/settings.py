@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "bitpoll.ops",
     "bitpoll.ratelimit",
     "bitpoll.accounts",
+    "bitpoll.mail",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -261,3 +262,19 @@ RATELIMITS = {
         ("renders", "60/10m"),
     )
 }
+
+# --- Mail (bitpoll.mail: outbox, sender, poll notifications; docs/operations.md "Mail") ---
+# Features that send mail are shown only when BITPOLL_EMAIL_URL is set (console: counts).
+MAIL_ENABLED = _email.configured
+# All senders together, and per recipient address; rows over a limit wait in the outbox.
+MAIL_RATE = conf.env_rate("MAIL_RATE", "120/m")
+MAIL_RATE_PER_RECIPIENT = conf.env_rate("MAIL_RATE_PER_RECIPIENT", "30/h")
+# At most one "news about your poll" mail per watcher and poll per this many minutes.
+MAIL_WATCH_INTERVAL_MINUTES = conf.env_int("MAIL_WATCH_INTERVAL", 15, minimum=1, maximum=10080)
+# How often an admin may remind the invitees who have not answered, per invitee.
+MAIL_MAX_REMINDERS = conf.env_int("MAIL_MAX_REMINDERS", 3, minimum=0, maximum=20)
+# Polls are deleted this many days after their last activity or deadline (0: kept forever).
+POLL_RETENTION_DAYS = conf.env_int("POLL_RETENTION_DAYS", 0, minimum=0, maximum=36500)
+# "Send me my admin links": per client address and per e-mail address asked for.
+RATELIMITS["recovery"] = conf.env_rate("RATELIMIT_RECOVERY", "5/h")
+RATELIMITS["recovery_per_user"] = conf.env_rate("RATELIMIT_RECOVERY_PER_ADDRESS", "3/d")
