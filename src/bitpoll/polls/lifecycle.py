@@ -113,13 +113,9 @@ def get_invitation(poll: Poll, pk: int, token: str) -> Invitation | None:
     return invitation
 
 
-def after_answer(
-    poll: Poll, entry: Entry, token: str, email: str, language: str, invited: Iterable[object]
-) -> None:
-    """An answer was stored: keep its address, send its edit link, mark its invitation."""
-    if email:
-        entry.email, entry.language = email, language
-        Entry.objects.filter(pk=entry.pk).update(email=email, language=language)
+def after_answer(poll: Poll, entry: Entry, token: str, invited: Iterable[object]) -> None:
+    """An answer was stored: send its edit link to its address, mark its invitation."""
+    if entry.email:
         entry.poll = poll
         notify.entry_saved(entry, token)
     record_answer(poll, invited, entry)

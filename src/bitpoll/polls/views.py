@@ -204,6 +204,7 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     name = form.cleaned_data["name"]
     email = form.cleaned_data.get("email") or ""
     invited = mail_views.invitation_ids(request)
+    language = getattr(request, "LANGUAGE_CODE", "en") if email else "en"
     try:
         # The mails an answer causes are queued in the transaction that stores it; without
         # an address or an invitation nothing is added to this busy path.
@@ -215,11 +216,11 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
                 name,
                 form.cleaned_data["answers"],
                 admit=lambda: limits.check(request, "answers", poll=poll.pk),
+                email=email,
+                language=language,
             )
             if email or invited:
-                lifecycle.after_answer(
-                    poll, entry, token, email, getattr(request, "LANGUAGE_CODE", "en"), invited
-                )
+                lifecycle.after_answer(poll, entry, token, invited)
     except services.NameTaken:
         taken = frozenset({name_key(name)})
         return _render_poll(
