@@ -74,9 +74,7 @@ with subtest("the decision reaches a watcher by mail, with a calendar invitation
     machine.wait_until_succeeds(
         "grep -rl 'Decided: Summer party' /var/lib/smtp-sink/maildir/new", timeout=120
     )
-    mail = machine.succeed(
-        "cat $(grep -rl 'Decided: Summer party' /var/lib/smtp-sink/maildir/new)"
-    )
+    mail = machine.succeed("cat $(grep -rl 'Decided: Summer party' /var/lib/smtp-sink/maildir/new)")
     assert "alice@polls.test" in mail, mail
     assert "METHOD:REQUEST" in mail or "method=REQUEST" in mail, mail
     out = machine.succeed("bitpoll-manage mail-status")
