@@ -160,3 +160,15 @@ def test_the_deadline_reminds_then_closes_and_tells_the_creator(mail: SmtpSink) 
         ("polls/deadline", "ann@example.org"),
         ("polls/invitation", "ann@example.org"),
     ]
+
+
+def test_invitations_are_rate_limited(
+    mail: SmtpSink, client: Client, settings: SettingsWrapper
+) -> None:
+    settings.RATELIMIT_ENABLED = True
+    poll, token = make()
+    url = poll.admin_url(token) + "invitations/"
+    codes = [client.post(url, {"addresses": f"p{n}@example.org"}).status_code for n in range(11)]
+    assert codes[:10] == [302] * 10
+    assert codes[10] == 429
+    assert poll.invitations.count() == 10

@@ -19,9 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from bitpoll.mail import outbox
 from bitpoll.polls import access, ics, lifecycle
 from bitpoll.polls.forms import DecideForm, InviteForm, RecoveryForm
+from bitpoll.polls.models import Poll
 from bitpoll.ratelimit import limits
 
 INVITATIONS_SESSION_KEY = "bitpoll.invitations"
+MAX_INVITATIONS_PER_POLL = 1000
 
 
 def _no_mail_note(request: HttpRequest) -> None:
@@ -96,7 +98,19 @@ def invitations(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if request.method == "POST":
         form = InviteForm(request.POST)
         if form.is_valid() and outbox.enabled():
-            new = lifecycle.invite(poll, form.cleaned_data["addresses"])
+            addresses = form.cleaned_data["addresses"]
+            if poll.invitations.count() + len(addresses) > MAX_INVITATIONS_PER_POLL:
+                form.add_error(
+                    "addresses",
+                    _("A poll can have at most %(max)d invitations.")
+                    % {"max": MAX_INVITATIONS_PER_POLL},
+                )
+                return _invitations_page(request, poll, token, form, 400)
+            with transaction.atomic():
+                # Counted per client and per poll, so that no admin link turns the site into
+                # a way of mailing strangers in bulk.
+                limits.check(request, "invitations", poll=poll.pk)
+                new = lifecycle.invite(poll, addresses)
             messages.success(
                 request,
                 ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", new)
@@ -107,6 +121,12 @@ def invitations(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     else:
         form = InviteForm()
         status = 200
+    return _invitations_page(request, poll, token, form, status)
+
+
+def _invitations_page(
+    request: HttpRequest, poll: Poll, token: str, form: InviteForm, status: int
+) -> HttpResponse:
     rows = list(poll.invitations.select_related("entry", "user", "group"))
     ctx = {
         "poll": poll,
