@@ -58,20 +58,32 @@ def enqueue(
     attachments: Iterable[Attachment] = (),
     subject: str | None = None,
     poll: Any = None,
+    shared: dict[tuple[str, str], tuple[str, str, str]] | None = None,
+    save: bool = True,
 ) -> Message | None:
-    """Render `template` in `language` for `to` and store it in the outbox; see the module."""
+    """Render `template` in `language` for `to` and store it in the outbox; see the module.
+
+    `shared`: a dict kept by a caller that sends the same mail to many people, whose context
+    does not depend on the recipient (a decision): each language is rendered once. With
+    `save=False` the row is returned unsaved, for store() to save many at once."""
     if not enabled() or not to:
         return None
     if language not in {code for code, _name in settings.LANGUAGES}:
         language = settings.LANGUAGE_CODE
-    ctx = {"base_url": settings.BASE_URL.rstrip("/"), "recipient": to, **context}
-    with translation.override(language):
-        if subject is None:
-            subject = render_to_string(f"mail/{template}.subject.txt", ctx)
-        text = render_to_string(f"mail/{template}.txt", ctx)
-        html = render_to_string(f"mail/{template}.html", ctx)
-    subject = " ".join(subject.split())[:255]
-    return Message.objects.create(
+    key = (template, language)
+    if shared is not None and key in shared:
+        subject, text, html = shared[key]
+    else:
+        ctx = {"base_url": settings.BASE_URL.rstrip("/"), **context}
+        with translation.override(language):
+            if subject is None:
+                subject = render_to_string(f"mail/{template}.subject.txt", ctx)
+            text = render_to_string(f"mail/{template}.txt", ctx)
+            html = render_to_string(f"mail/{template}.html", ctx)
+        subject = " ".join(subject.split())[:255]
+        if shared is not None:
+            shared[key] = (subject, text, html)
+    row = Message(
         to=to,
         kind=template[:40],
         language=language,
@@ -83,3 +95,13 @@ def enqueue(
         message_id=make_msgid(domain=_domain()),
         poll=poll,
     )
+    if save:
+        row.save()
+    return row
+
+
+def store(rows: Iterable[Message | None]) -> int:
+    """Save the rows of enqueue(..., save=False) in a few statements; returns how many."""
+    found = [row for row in rows if row is not None]
+    Message.objects.bulk_create(found, batch_size=500)
+    return len(found)

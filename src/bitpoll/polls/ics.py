@@ -26,6 +26,8 @@ def text(value: str) -> str:
 
 def fold(line: str) -> str:
     """RFC 5545: lines longer than 75 octets continue on the next line after a space."""
+    if len(line) <= 75 and len(line.encode()) <= 75:
+        return line
     out, current = [], ""
     for ch in line:
         if len((current + ch).encode()) > 75:
@@ -51,13 +53,14 @@ def calendar(
     method: str = "PUBLISH",
     attendee: str = "",
     cancel_from: int = 0,
+    url: str = "",
 ) -> str:
     """The decided `options` as events, numbered from `cancel_from` (their UIDs' index).
 
     With METHOD:CANCEL they are the events to remove from calendars.
     """
     now = _stamp(timezone.now())
-    url = settings.BASE_URL.rstrip("/") + poll.get_absolute_url()
+    url = url or settings.BASE_URL.rstrip("/") + poll.get_absolute_url()
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",

@@ -133,14 +133,16 @@ def _decision_recipients(poll: Poll) -> list[tuple[str, str, Watch | None]]:
 def decision(poll: Poll, options: list[Option], stale: list[Option] | None = None) -> int:
     """Tell everyone of the decision (new or changed). `stale`: events of an earlier, longer
     decision past the new one's end, cancelled by a second calendar in the same mail."""
-    count = 0
+    rows = []
+    shared: dict[tuple[str, str], tuple[str, str, str]] = {}
+    public = _public(poll)
     for address, language, watch in _decision_recipients(poll):
         attachments: list[outbox.Attachment] = []
         if ics.dated(poll):
             attachments.append(
                 (
                     "invite.ics",
-                    ics.calendar(poll, options, "REQUEST", attendee=address),
+                    ics.calendar(poll, options, "REQUEST", attendee=address, url=public),
                     "text/calendar; method=REQUEST",
                 )
             )
@@ -149,48 +151,59 @@ def decision(poll: Poll, options: list[Option], stale: list[Option] | None = Non
                     (
                         "cancel.ics",
                         ics.calendar(
-                            poll, stale, "CANCEL", attendee=address, cancel_from=len(options)
+                            poll,
+                            stale,
+                            "CANCEL",
+                            attendee=address,
+                            cancel_from=len(options),
+                            url=public,
                         ),
                         "text/calendar; method=CANCEL",
                     )
                 )
-        outbox.enqueue(
+        row = outbox.enqueue(
             address,
             "polls/decision",
-            {"poll": poll, "options": options, "public_url": _public(poll)},
+            {"poll": poll, "options": options, "public_url": public},
             language=language,
             headers=_unsubscribe_headers(watch) if watch else None,
             attachments=attachments,
             poll=poll,
+            shared=shared,
+            save=False,
         )
-        count += 1
-    return count
+        rows.append(row)
+    return outbox.store(rows)
 
 
 def cancelled(poll: Poll, options: list[Option]) -> int:
     """Tell everyone the decision is withdrawn; the .ics cancels the events."""
-    count = 0
+    rows = []
+    shared: dict[tuple[str, str], tuple[str, str, str]] = {}
+    public = _public(poll)
     for address, language, watch in _decision_recipients(poll):
         attachments: list[outbox.Attachment] = []
         if ics.dated(poll) and options:
             attachments.append(
                 (
                     "cancel.ics",
-                    ics.calendar(poll, options, "CANCEL", attendee=address),
+                    ics.calendar(poll, options, "CANCEL", attendee=address, url=public),
                     "text/calendar; method=CANCEL",
                 )
             )
-        outbox.enqueue(
+        row = outbox.enqueue(
             address,
             "polls/cancelled",
-            {"poll": poll, "public_url": _public(poll)},
+            {"poll": poll, "public_url": public},
             language=language,
             headers=_unsubscribe_headers(watch) if watch else None,
             attachments=attachments,
             poll=poll,
+            shared=shared,
+            save=False,
         )
-        count += 1
-    return count
+        rows.append(row)
+    return outbox.store(rows)
 
 
 def invitation(invitation: Invitation, reminder: bool = False) -> None:
