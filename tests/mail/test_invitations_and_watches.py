@@ -172,3 +172,31 @@ def test_invitations_are_rate_limited(
     assert codes[:10] == [302] * 10
     assert codes[10] == 429
     assert poll.invitations.count() == 10
+
+
+def test_the_admin_can_add_an_address_and_a_reminder_later(mail: SmtpSink, client: Client) -> None:
+    deadline = timezone.now() + dt.timedelta(days=2)
+    poll, token = make(deadline=deadline, remind_hours=24)
+    Poll.objects.filter(pk=poll.pk).update(
+        deadline_reminded=timezone.now(), auto_closed=timezone.now()
+    )
+    url = poll.admin_url(token) + "edit/"
+    page = client.get(url).content.decode()
+    assert 'name="creator_email"' in page and 'name="remind_hours"' in page
+    response = client.post(
+        url,
+        {
+            "title": "Retreat",
+            "description": "",
+            "time_zone": "UTC",
+            "deadline": "2031-01-01T12:00",
+            "results_visibility": "always",
+            "creator_email": "alice@example.org",
+            "remind_hours": "48",
+        },
+    )
+    assert response.status_code == 302
+    poll.refresh_from_db()
+    assert (poll.creator_email, poll.remind_hours) == ("alice@example.org", 48)
+    # A new deadline gets its own reminder and closing.
+    assert poll.deadline_reminded is None and poll.auto_closed is None

@@ -98,7 +98,11 @@ def edit(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if request.method == "POST":
         form = PollEditForm(request.POST)
         if form.is_valid():
-            services.update_poll(poll, form.fields_to_save())
+            fields = form.fields_to_save()
+            if fields.get("deadline") != poll.deadline:
+                # A new deadline: its reminder and its closing are still to come.
+                fields.update(deadline_reminded=None, auto_closed=None)
+            services.update_poll(poll, fields)
             messages.success(request, _("The poll is updated."))
             return redirect(poll.admin_url(token))
         status = 400

@@ -274,10 +274,29 @@ class PollEditForm(SettingsFields):
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
 
+    # Mail (removed when the server sends none).
+    creator_email = forms.EmailField(
+        label=_("Your e-mail address"),
+        required=False,
+        help_text=_("Optional: lets you ask for your admin link again if you lose it."),
+    )
+    remind_hours = forms.IntegerField(
+        label=_("Remind invitees and watchers this many hours before the deadline"),
+        required=False,
+        min_value=1,
+        max_value=720,
+    )
+
     field_order = [
         "title", "description", "time_zone", "deadline", "anonymous", "one_answer_per_name",
         "results_visibility", "hide_participant_names", "allow_comments", "listed_publicly",
+        "creator_email", "remind_hours",
     ]  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not outbox.enabled():
+            del self.fields["creator_email"], self.fields["remind_hours"]
 
     @classmethod
     def initial_for(cls, poll: Poll) -> dict[str, object]:
@@ -295,6 +314,8 @@ class PollEditForm(SettingsFields):
             "hide_participant_names": poll.hide_participant_names,
             "allow_comments": poll.allow_comments,
             "listed_publicly": poll.listed_publicly,
+            "creator_email": poll.creator_email,
+            "remind_hours": poll.remind_hours,
         }
 
     def clean_title(self) -> str:
@@ -326,6 +347,9 @@ class PollEditForm(SettingsFields):
             "time_zone": data["time_zone"],
         }
         fields.update(data["settings"])
+        if "creator_email" in self.fields:
+            fields["creator_email"] = data.get("creator_email") or ""
+            fields["remind_hours"] = data.get("remind_hours")
         return fields
 
 
