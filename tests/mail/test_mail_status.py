@@ -59,3 +59,18 @@ def test_the_admin_lists_mails_and_queues_failed_ones_again(mail: SmtpSink) -> N
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Message.Status.QUEUED, 0)
     assert sender.run_once().sent == 1
+
+
+def test_the_deploy_check_warns_of_local_links_and_console_mail(settings: object) -> None:
+    from bitpoll.mail.checks import check_mail
+
+    settings.MAIL_ENABLED = True  # type: ignore[attr-defined]
+    settings.BASE_URL = "http://localhost:8000"  # type: ignore[attr-defined]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"  # type: ignore[attr-defined]
+    assert [m.id for m in check_mail(None)] == ["bitpoll.W201", "bitpoll.W202"]
+    settings.BASE_URL = "https://polls.example.org"  # type: ignore[attr-defined]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+    assert check_mail(None) == []
+    settings.MAIL_ENABLED = False  # type: ignore[attr-defined]
+    settings.BASE_URL = "http://localhost:8000"  # type: ignore[attr-defined]
+    assert check_mail(None) == []

@@ -6,3 +6,6 @@ class MailConfig(AppConfig):
     name = "bitpoll.mail"
     label = "mail"
     verbose_name = _("Outgoing mail")
+
+    def ready(self) -> None:
+        from bitpoll.mail import checks  # noqa: F401 - registers the deploy checks
