@@ -127,6 +127,10 @@ let
   }
   // optionalAttrs (email.host != null) { BITPOLL_EMAIL_URL = emailUrl; }
   // optionalAttrs (email.from != null) { BITPOLL_EMAIL_FROM = email.from; }
+  # Mail (bitpoll.mail): retention only when on, so the app's default (off) stays the source.
+  // optionalAttrs (cfg.retention.days > 0) {
+    BITPOLL_POLL_RETENTION_DAYS = toString cfg.retention.days;
+  }
   # Only when changed, so the app's own default stays the single source.
   // optionalAttrs (cfg.maxBodySize != defaultMaxBodySize) {
     BITPOLL_MAX_BODY_SIZE = toString cfg.maxBodySize;
@@ -642,7 +646,9 @@ in
         type = types.nullOr types.str;
         default = null;
         example = "smtp.example.org";
-        description = "SMTP server. Null keeps mails on the console (the journal).";
+        description = ''
+          SMTP server. Null: no mail; the pages that would send some say so.
+        '';
       };
 
       port = mkOption {
@@ -680,6 +686,41 @@ in
         default = null;
         example = "Bitpoll <polls@example.org>";
         description = "Sender address of mails (`BITPOLL_EMAIL_FROM`).";
+      };
+    };
+
+    # --- Mail: the sender of the outbox and the retention of old polls ---
+    mail.sender.enable = mkOption {
+      type = types.bool;
+      default = email.host != null;
+      defaultText = literalExpression "config.services.bitpoll.email.host != null";
+      example = false;
+      description = ''
+        Run `bitpoll send-mail --loop` as `bitpoll-mail.service`: it delivers
+        the outbox (with retries and rate limits) and does the polls' chores
+        (watch digests, deadline reminders, closing at the deadline). Turn it
+        off on all but one host only if you want fewer senders; several
+        hosts on one database may all run it.
+      '';
+    };
+
+    retention = {
+      days = mkOption {
+        type = types.ints.between 0 36500;
+        default = 0;
+        example = 365;
+        description = ''
+          Delete polls this many days after their last activity, with their
+          answers and e-mail addresses (`BITPOLL_POLL_RETENTION_DAYS`; 0 keeps
+          them forever). `bitpoll-purge.timer` runs `bitpoll purge`.
+        '';
+      };
+
+      startAt = mkOption {
+        type = types.str;
+        default = "daily";
+        example = "*-*-* 04:00:00";
+        description = "When to purge expired polls, as a systemd calendar expression.";
       };
     };
 
@@ -1214,6 +1255,57 @@ in
         wantedBy = [ "timers.target" ];
         timerConfig = {
           OnCalendar = cfg.backup.startAt;
+          Persistent = true;
+          RandomizedDelaySec = "15min";
+        };
+      };
+    })
+
+    # --- Mail: sender service, purge timer ---
+    (mkIf cfg.mail.sender.enable {
+      systemd.services.bitpoll-mail = {
+        description = "Bitpoll mail sender";
+        wantedBy = [ "multi-user.target" ];
+        # After bitpoll.service, whose start applies the migrations.
+        after = [
+          "network.target"
+          "bitpoll.service"
+        ]
+        ++ postgresqlUnits.after;
+        requires = postgresqlUnits.requires;
+        wants = postgresqlUnits.wants;
+        environment = unitEnvironment;
+        serviceConfig = serviceBase // {
+          Type = "exec";
+          ExecStart = "${bitpoll} send-mail --loop";
+          # SIGTERM: the mail in hand is finished, then it exits.
+          TimeoutStopSec = "60s";
+          Restart = "on-failure";
+          RestartSec = "10s";
+        };
+      };
+    })
+
+    (mkIf (cfg.retention.days > 0) {
+      systemd.services.bitpoll-purge = {
+        description = "Delete expired Bitpoll polls";
+        after = [ "bitpoll.service" ] ++ postgresqlUnits.after;
+        requires = postgresqlUnits.requires;
+        wants = postgresqlUnits.wants;
+        environment = unitEnvironment;
+        restartIfChanged = false;
+        serviceConfig = serviceBase // {
+          Type = "oneshot";
+          ExecStart = "${bitpoll} purge";
+          Nice = 10;
+        };
+      };
+
+      systemd.timers.bitpoll-purge = {
+        description = "Regular deletion of expired Bitpoll polls";
+        wantedBy = [ "timers.target" ];
+        timerConfig = {
+          OnCalendar = cfg.retention.startAt;
           Persistent = true;
           RandomizedDelaySec = "15min";
         };

@@ -31,6 +31,8 @@ let
     hypothesis
     aiosmtpd
     django-migration-linter
+    # The mail tests parse the decision's .ics with a real iCalendar library.
+    icalendar
     # Browser tests skip themselves without a chromium binary, as in the
     # build sandbox, but their module still imports playwright.
     playwright

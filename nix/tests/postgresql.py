@@ -45,3 +45,37 @@ with subtest("bitpoll-manage works as root against PostgreSQL"):
         "bitpoll-manage shell -c 'from bitpoll.polls.models import Poll; print(Poll.objects.count())'"
     )
     assert out.strip().splitlines()[-1] == "1", out
+
+with subtest("the decision reaches a watcher by mail, with a calendar invitation"):
+    machine.wait_for_unit("smtp-sink.service")
+    machine.wait_for_unit("bitpoll-mail.service")
+    status, _, body = client.get("/new/")
+    form = form_with(body, "title")
+    status, location, body = client.submit(
+        "/new/",
+        form,
+        title="Summer party",
+        kind="date",
+        time_zone="UTC",
+        options="2031-06-20\n2031-06-21",
+        creator_email="alice@polls.test",
+        watch="on",
+    )
+    assert status == 302, f"poll not created ({status}):\n{body[:3000]}"
+    admin_path = urllib.parse.urlsplit(location).path
+    status, _, body = client.get(admin_path + "decide/")
+    assert status == 200, status
+    first_option = re.search(r'name="options" value="(\d+)"', body).group(1)
+    form = form_with(body, "location")
+    status, _, body = client.submit(
+        admin_path + "decide/", form, options=first_option, location="Garden"
+    )
+    assert status == 302, f"not decided ({status}):\n{body[:3000]}"
+    machine.wait_until_succeeds(
+        "grep -rl 'Decided: Summer party' /var/lib/smtp-sink/maildir/new", timeout=120
+    )
+    mail = machine.succeed("cat $(grep -rl 'Decided: Summer party' /var/lib/smtp-sink/maildir/new)")
+    assert "alice@polls.test" in mail, mail
+    assert "METHOD:REQUEST" in mail or "method=REQUEST" in mail, mail
+    out = machine.succeed("bitpoll-manage mail-status")
+    assert "failed=0" in out, out

@@ -307,12 +307,16 @@ class Email:
     user: str = ""
     use_tls: bool = False
     use_ssl: bool = False
+    # Set when BITPOLL_EMAIL_URL is (console: included): the features that send mail are on.
+    configured: bool = True
 
 
 def env_email(name: str) -> Email:
     value = _raw(name)
     if value is None or value == "console:":
-        return Email(backend="django.core.mail.backends.console.EmailBackend")
+        return Email(
+            backend="django.core.mail.backends.console.EmailBackend", configured=value is not None
+        )
     parts = urlsplit(value)
     schemes = {
         "smtp": (False, False, 25),

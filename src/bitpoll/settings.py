@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "bitpoll.ops",
     "bitpoll.ratelimit",
     "bitpoll.accounts",
+    "bitpoll.mail",
     # Import from the original Bitpoll: its models hold the redirects of the original's links.
     "bitpoll.importer",
     "django.contrib.admin",
@@ -268,6 +269,26 @@ RATELIMITS = {
     )
 }
 
+# --- Mail (bitpoll.mail: outbox, sender, poll notifications; docs/operations.md "Mail") ---
+# Features that send mail are shown only when BITPOLL_EMAIL_URL is set (console: counts).
+MAIL_ENABLED = _email.configured
+# All senders together, and per recipient address; rows over a limit wait in the outbox.
+MAIL_RATE = conf.env_rate("MAIL_RATE", "120/m")
+MAIL_RATE_PER_RECIPIENT = conf.env_rate("MAIL_RATE_PER_RECIPIENT", "30/h")
+# At most one "news about your poll" mail per watcher and poll per this many minutes.
+MAIL_WATCH_INTERVAL_MINUTES = conf.env_int("MAIL_WATCH_INTERVAL", 15, minimum=1, maximum=10080)
+# How often an admin may remind the invitees who have not answered, per invitee.
+MAIL_MAX_REMINDERS = conf.env_int("MAIL_MAX_REMINDERS", 3, minimum=0, maximum=20)
+# Polls are deleted this many days after their last activity or deadline (0: kept forever).
+POLL_RETENTION_DAYS = conf.env_int("POLL_RETENTION_DAYS", 0, minimum=0, maximum=36500)
+# "Send me my admin links": per client address and per e-mail address asked for.
+RATELIMITS["recovery"] = conf.env_rate("RATELIMIT_RECOVERY", "5/h")
+RATELIMITS["recovery_per_user"] = conf.env_rate("RATELIMIT_RECOVERY_PER_ADDRESS", "3/d")
+# Invitation batches (up to 200 addresses each) per client address and per poll.
+RATELIMITS["invitations"] = conf.env_rate("RATELIMIT_INVITATIONS", "10/h")
+RATELIMITS["invitations_per_poll"] = conf.env_rate("RATELIMIT_INVITATIONS_PER_POLL", "10/d")
+# A hung SMTP server must not hold a sender forever (Django's default is no timeout).
+EMAIL_TIMEOUT = 30
 # --- Single sign-on and AUTHENTICATION_BACKENDS (bitpoll.accounts, docs/accounts.md) ---------
 # OpenID Connect is on when BITPOLL_OIDC_ISSUER is set, LDAP when BITPOLL_LDAP_URI is set.
 # SSO-only mode takes local passwords away from everyone but staff signing in at /admin/, so

@@ -14,7 +14,12 @@ from nixhelpers import DEPLOY_DIR, MODULE_TARGET, as_lines, parse_unit, words
 # NoExecPaths=/); everything else must match exactly.
 _HOST_SPECIFIC = {"ExecPaths", "NoExecPaths"}
 
-SERVICES = ["bitpoll.service", "bitpoll-backup.service"]
+SERVICES = [
+    "bitpoll.service",
+    "bitpoll-backup.service",
+    "bitpoll-mail.service",
+    "bitpoll-purge.service",
+]
 
 
 def _unit(name: str) -> dict[str, dict[str, list[str]]]:

@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from bitpoll.polls import access, page, results, services, when
+from bitpoll.polls import access, ics, page, results, services, when
 from bitpoll.polls.forms import (
     TIME_ZONES,
     AddOptionsForm,
@@ -100,7 +100,11 @@ def edit(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if request.method == "POST":
         form = PollEditForm(request.POST)
         if form.is_valid():
-            services.update_poll(poll, form.fields_to_save())
+            fields = form.fields_to_save()
+            if fields.get("deadline") != poll.deadline:
+                # A new deadline: its reminder and its closing are still to come.
+                fields.update(deadline_reminded=None, auto_closed=None)
+            services.update_poll(poll, fields)
             messages.success(request, _("The poll is updated."))
             return redirect(poll.admin_url(token))
         status = 400
@@ -420,6 +424,14 @@ def export_ics(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if poll.kind == Poll.Kind.TEXT:
         raise Http404
     limits.check(request, "renders")
+    if poll.is_decided:
+        # Once decided, the export holds only the decided event(s), as the .ics link does.
+        decided = HttpResponse(
+            ics.calendar(poll, poll.final_options()).encode(),
+            content_type="text/calendar; charset=utf-8",
+        )
+        decided["Content-Disposition"] = f'attachment; filename="{_filename(poll, "ics")}"'
+        return decided
     stamp = timezone.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     host = request.get_host().split(":")[0]
     lines = [

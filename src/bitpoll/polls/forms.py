@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bitpoll.mail import outbox
 from bitpoll.polls.models import (
     Choice,
     DeletedSlug,
@@ -205,11 +206,31 @@ class PollCreateForm(SettingsFields):
         help_text=_("Optional: lowercase letters, digits and hyphens. Otherwise a random one."),
     )
     keep_past = _keep_past_field()
+    # Mail (shown only when the server sends mail).
+    creator_email = forms.EmailField(
+        label=_("Your e-mail address"),
+        required=False,
+        help_text=_(
+            "Optional: we send you the admin link, and it lets you ask for it again if you lose it."
+        ),
+    )
+    watch = forms.BooleanField(
+        label=_("Tell me about new answers and comments (at most one mail every few minutes)"),
+        required=False,
+        initial=True,
+    )
+    remind_hours = forms.IntegerField(
+        label=_("Remind invitees and watchers this many hours before the deadline"),
+        required=False,
+        min_value=1,
+        max_value=720,
+    )
 
     field_order = [
         "title", "description", "kind", "options", "time_zone", "scale", "deadline", "anonymous",
         "one_answer_per_name", "results_visibility", "hide_participant_names", "allow_comments",
-        "slug", "listed_publicly", "keep_past", "require_all_answers",
+        "slug", "listed_publicly", "keep_past", "require_all_answers", "creator_email", "watch",
+        "remind_hours",
     ]  # fmt: skip
     past_warning = False
 
@@ -274,11 +295,29 @@ class PollEditForm(SettingsFields):
         widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
     )
 
+    # Mail (removed when the server sends none).
+    creator_email = forms.EmailField(
+        label=_("Your e-mail address"),
+        required=False,
+        help_text=_("Optional: lets you ask for your admin link again if you lose it."),
+    )
+    remind_hours = forms.IntegerField(
+        label=_("Remind invitees and watchers this many hours before the deadline"),
+        required=False,
+        min_value=1,
+        max_value=720,
+    )
+
     field_order = [
         "title", "description", "time_zone", "deadline", "anonymous", "one_answer_per_name",
         "results_visibility", "hide_participant_names", "allow_comments", "listed_publicly",
-        "require_all_answers",
+        "require_all_answers", "creator_email", "remind_hours",
     ]  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not outbox.enabled():
+            del self.fields["creator_email"], self.fields["remind_hours"]
 
     @classmethod
     def initial_for(cls, poll: Poll) -> dict[str, object]:
@@ -297,6 +336,8 @@ class PollEditForm(SettingsFields):
             "allow_comments": poll.allow_comments,
             "listed_publicly": poll.listed_publicly,
             "require_all_answers": poll.require_all_answers,
+            "creator_email": poll.creator_email,
+            "remind_hours": poll.remind_hours,
             "participant_order": poll.participant_order,
             "summary_only": poll.summary_only,
         }
@@ -330,6 +371,9 @@ class PollEditForm(SettingsFields):
             "time_zone": data["time_zone"],
         }
         fields.update(data["settings"])
+        if "creator_email" in self.fields:
+            fields["creator_email"] = data.get("creator_email") or ""
+            fields["remind_hours"] = data.get("remind_hours")
         return fields
 
 
@@ -401,6 +445,12 @@ class AnswerForm(forms.Form):
             widget=forms.TextInput(attrs={"placeholder": _("Your name"), "autocomplete": "name"}),
         )
         self.valid_choices = frozenset(str(pk) for pk in choice_ids)
+        if outbox.enabled():
+            self.fields["email"] = forms.EmailField(
+                label=_("Your e-mail address"),
+                required=False,
+                help_text=_("Optional: get the decision and a copy of your edit link."),
+            )
 
     def _option_field(self, name: str) -> str:
         """Make `o<id>` or `c<id>` a field of this form (for showing it); return the name."""
@@ -678,3 +728,74 @@ class DeleteForm(forms.Form):
             )
         },
     )
+
+
+# --- Mail: decision, invitations, admin link recovery ---
+
+
+class DecideForm(forms.Form):
+    options = forms.TypedMultipleChoiceField(
+        label=_("The decision"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    location = forms.CharField(label=_("Location"), max_length=200, required=False)
+    message = forms.CharField(
+        label=_("Message"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, poll: Poll, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(o.pk, o.label) for o in poll.options.filter(is_deleted=False)]
+        field = self.fields["options"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = choices
+
+    def clean_location(self) -> str:
+        return _text(self.cleaned_data["location"].strip())
+
+    def clean_message(self) -> str:
+        return _text(self.cleaned_data["message"].strip())
+
+
+MAX_INVITATIONS = 200
+
+
+class InviteForm(forms.Form):
+    addresses = forms.CharField(
+        label=_("E-mail addresses"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=_("Separated by commas, spaces or new lines. Each gets a personal link."),
+    )
+
+    def clean_addresses(self) -> list[str]:
+        from django.core.validators import validate_email
+
+        found: list[str] = []
+        bad: list[str] = []
+        for raw in self.cleaned_data["addresses"].replace(",", " ").replace(";", " ").split():
+            address = raw.strip("<>")
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(raw)
+            else:
+                if address.lower() not in {a.lower() for a in found}:
+                    found.append(address)
+        if bad:
+            raise ValidationError(
+                _("These are not e-mail addresses: %(bad)s"), params={"bad": ", ".join(bad[:10])}
+            )
+        if not found:
+            raise ValidationError(_("Enter at least one e-mail address."))
+        if len(found) > MAX_INVITATIONS:
+            raise ValidationError(
+                _("At most %(max)d addresses at once."), params={"max": MAX_INVITATIONS}
+            )
+        return found
+
+
+class RecoveryForm(forms.Form):
+    email = forms.EmailField(label=_("The e-mail address you gave when creating the poll"))

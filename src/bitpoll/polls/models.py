@@ -225,6 +225,25 @@ class Poll(models.Model):
         _("answers can be changed only by their account"), default=False
     )
     admin_token_hash = models.CharField(max_length=64, editable=False)
+    # --- Mail and a poll's life (bitpoll.mail; see "A poll's life" below) ---
+    creator_email = models.EmailField(_("your e-mail address"), blank=True, default="")
+    language = models.CharField(max_length=10, default="en", editable=False)
+    decided = models.DateTimeField(_("decided"), null=True, blank=True, editable=False)
+    decision_message = models.TextField(_("message"), max_length=2000, blank=True, default="")
+    decision_location = models.CharField(_("location"), max_length=200, blank=True, default="")
+    # iCalendar SEQUENCE of the decided events: bumped on every change and on un-finalizing.
+    ics_sequence = models.PositiveIntegerField(default=0, editable=False)
+    remind_hours = models.PositiveSmallIntegerField(
+        _("remind before the deadline (hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+    )
+    deadline_reminded = models.DateTimeField(null=True, blank=True, editable=False)
+    auto_closed = models.DateTimeField(null=True, blank=True, editable=False)
+    retention_warned = models.DateTimeField(null=True, blank=True, editable=False)
+    recovery_token_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    recovery_expires = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, editable=False)
@@ -306,6 +325,13 @@ class Poll(models.Model):
         sql.touch(self.pk, now)
         self.version += 1
         self.updated = now
+
+    @property
+    def is_decided(self) -> bool:
+        return self.decided is not None
+
+    def final_options(self) -> list[Option]:
+        return list(self.options.filter(is_final=True, is_deleted=False))
 
     def close(self) -> None:
         self.is_closed = True
@@ -423,6 +449,8 @@ class Option(models.Model):
     group = models.CharField(max_length=100, blank=True)
     order = models.PositiveIntegerField(default=0)
     is_deleted = models.BooleanField(default=False)
+    # Part of the poll's decision (see Poll.decided).
+    is_final = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["order", "pk"]
@@ -493,6 +521,10 @@ class Entry(models.Model):
         related_name="poll_entries",
         verbose_name=_("account"),
     )
+    # Optional: the participant gets the decision and a copy of their edit link here.
+    # Defaults in the database too: answers are inserted by hand-written SQL (sql.py).
+    email = models.EmailField(_("e-mail address"), blank=True, default="", db_default="")
+    language = models.CharField(max_length=10, default="en", db_default="en", editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -614,6 +646,10 @@ class Invitation(models.Model):
     created = models.DateTimeField(default=timezone.now, editable=False)
     reminded = models.DateTimeField(null=True, blank=True, editable=False)
     reminder_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    # The answer given through the personal link (who answered; reminders skip them).
+    entry = models.ForeignKey(
+        "Entry", on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations"
+    )
 
     class Meta:
         ordering = ["created", "pk"]

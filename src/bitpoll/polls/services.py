@@ -230,6 +230,8 @@ def add_entry(
     name: str,
     answers: Mapping[int, Answer],
     admit: Callable[[], None] | None = None,
+    email: str = "",
+    language: str = "en",
 ) -> tuple[Entry, str]:
     """Store a participant's answers (option id -> answer); return the entry and its secret.
 
@@ -247,7 +249,9 @@ def add_entry(
         with transaction.atomic():
             if admit is not None:
                 admit()
-            entry_id = sql.insert_entry(poll.pk, name, key, hashed, now)
+            entry_id = sql.insert_entry(
+                poll.pk, name, key, hashed, now, email=email, language=language
+            )
             sql.insert_votes(
                 entry_id, ((oid, a.choice_id, a.comment) for oid, a in answers.items())
             )
@@ -264,6 +268,8 @@ def add_entry(
         edit_token_hash=hashed,
         created=now,
         updated=now,
+        email=email,
+        language=language,
     )
     return entry, raw
 

@@ -43,7 +43,10 @@ POLL_FIELDS = tuple(
     }
 )
 # The fields each INSERT fills; the tests check that they are all of the model's fields.
-ENTRY_FIELDS = ("poll", "name", "name_key", "edit_token_hash", "user", "created", "updated")
+ENTRY_FIELDS = (
+    "poll", "name", "name_key", "edit_token_hash", "user", "created", "updated", "email",
+    "language",
+)  # fmt: skip
 VOTE_FIELDS = ("entry", "option", "choice", "comment")
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -154,10 +157,14 @@ def insert_entry(
     edit_token_hash: str,
     now: dt.datetime,
     user_id: int | None = None,
+    email: str = "",
+    language: str = "en",
 ) -> int:
     """Insert an entry; return its id. A name_key taken in the poll raises IntegrityError."""
     stored = connection.ops.adapt_datetimefield_value(now)
-    params: list[Any] = [poll_id, name, name_key, edit_token_hash, user_id, stored, stored]
+    params: list[Any] = [
+        poll_id, name, name_key, edit_token_hash, user_id, stored, stored, email, language,
+    ]  # fmt: skip
     statements = _statements()
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:

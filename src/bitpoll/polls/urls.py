@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from bitpoll.polls import admin_views, views
+from bitpoll.polls import admin_views, mail_views, views
 
 
 class IdConverter:
@@ -76,4 +76,22 @@ urlpatterns = [
         admin_views.comment_delete,
         name="admin_comment_delete",
     ),
+    # --- Mail: decision, invitations, watches, admin link recovery (mail_views) ---
+    path("new/admin-links/", mail_views.recovery, name="recovery"),
+    path("<str:slug>/decision.ics", mail_views.decision_ics, name="decision_ics"),
+    path(
+        "<str:slug>/invitation/<id:invitation_id>/<str:token>/",
+        mail_views.invitation,
+        name="invitation",
+    ),
+    path(
+        "<str:slug>/watch/<id:watch_id>/<str:token>/unsubscribe/",
+        mail_views.unsubscribe,
+        name="unsubscribe",
+    ),
+    path("<str:slug>/recover/<str:token>/", mail_views.recover, name="recover"),
+    path(_admin + "decide/", mail_views.decide, name="admin_decide"),
+    path(_admin + "undecide/", mail_views.undecide, name="admin_undecide"),
+    path(_admin + "invitations/", mail_views.invitations, name="admin_invitations"),
+    path(_admin + "invitations/remind/", mail_views.remind, name="admin_remind"),
 ]

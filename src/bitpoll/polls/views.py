@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,7 +14,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from bitpoll.polls import access, page, pagecache, services, sql, tokens
+from bitpoll.mail import outbox
+from bitpoll.polls import (
+    access,
+    lifecycle,
+    mail_views,
+    notify,
+    page,
+    pagecache,
+    services,
+    sql,
+    tokens,
+)
 from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
 from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
 from bitpoll.polls.names import name_key
@@ -40,7 +53,9 @@ def create(request: HttpRequest) -> HttpResponse:
                         scale=YES_NO_SCALE if data["scale"] == "yesno" else DEFAULT_SCALE,
                         slug=data["slug"],
                         **data["settings"],
+                        **_mail_settings(request, data),
                     )
+                    _poll_created(poll, token, data)
             except services.SlugTaken:
                 form.add_error("slug", _("This link name is taken. Pick another."))
             else:
@@ -55,8 +70,24 @@ def create(request: HttpRequest) -> HttpResponse:
     else:
         form = PollCreateForm()
         status = 200
-    ctx = {"form": form, "time_zones": TIME_ZONES}
+    ctx = {"form": form, "time_zones": TIME_ZONES, "mail_enabled": outbox.enabled()}
     return render(request, "polls/create.html", ctx, status=status)
+
+
+def _mail_settings(request: HttpRequest, data: dict[str, object]) -> dict[str, object]:
+    """The poll fields the create form's e-mail part sets (none when no mail is sent)."""
+    fields: dict[str, object] = {"language": getattr(request, "LANGUAGE_CODE", "en")}
+    if outbox.enabled():
+        fields["creator_email"] = data.get("creator_email") or ""
+        fields["remind_hours"] = data.get("remind_hours")
+    return fields
+
+
+def _poll_created(poll: Poll, token: str, data: dict[str, object]) -> None:
+    if poll.creator_email:
+        notify.created(poll, token)
+        if data.get("watch"):
+            lifecycle.watch(poll, poll.creator_email)
 
 
 def _answer_form(
@@ -182,15 +213,25 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
         # Shown with the whole page (and the whole poll); the errors are found again there.
         return _render_poll(request, access.get_poll(slug), post=request.POST, status=400)
     name = form.cleaned_data["name"]
+    email = form.cleaned_data.get("email") or ""
+    invited = mail_views.invitation_ids(request)
+    language = getattr(request, "LANGUAGE_CODE", "en") if email else "en"
     try:
-        # Counted in the transaction that stores the answer, under the same write lock; an
-        # answer refused by a limit is not stored (and not counted again).
-        entry, token = services.add_entry(
-            poll,
-            name,
-            form.cleaned_data["answers"],
-            admit=lambda: limits.check(request, "answers", poll=poll.pk),
-        )
+        # The mails an answer causes are queued in the transaction that stores it; without
+        # an address or an invitation nothing is added to this busy path.
+        with transaction.atomic() if email or invited else contextlib.nullcontext():
+            # Counted in the transaction that stores the answer, under the same write lock;
+            # an answer refused by a limit is not stored (and not counted again).
+            entry, token = services.add_entry(
+                poll,
+                name,
+                form.cleaned_data["answers"],
+                admit=lambda: limits.check(request, "answers", poll=poll.pk),
+                email=email,
+                language=language,
+            )
+            if email or invited:
+                lifecycle.after_answer(poll, entry, token, invited)
     except services.NameTaken:
         taken = frozenset({name_key(name)})
         return _render_poll(

@@ -1,0 +1,276 @@
+"""The mails a poll's life causes; each function is called inside the event's transaction.
+
+Who gets what (docs/polls.md "Mail" lists the same):
+
+- created: the creator's address, if given: the public and admin links.
+- entry: a participant's address, if given: a copy of their edit link.
+- decision / cancelled: every participant address, watcher and e-mail invitee: the decision
+  with an .ics (METHOD:REQUEST), or its withdrawal (METHOD:CANCEL).
+- invitation / reminder: e-mail invitees: their personal link.
+- news: watchers, batched (lifecycle.py): new answers and comments, with an unsubscribe link.
+- closed, retention: the creator's address: the deadline closed the poll; the poll will be
+  deleted soon.
+- recovery: an address that asked: one-time links that issue new admin links.
+
+Mails to a poll's people go out in the poll's language (the creator's when they created it),
+mails to one participant in that participant's language.
+
+Personal links in invitations and unsubscribe links must be the same in every mail (a reminder
+repeats the invitation's link), but only their hash is stored: the raw secret is derived from
+the server's secret key and the row (`personal_token`), and checked against the stored hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.urls import reverse
+
+from bitpoll.mail import outbox
+from bitpoll.polls import ics, tokens
+from bitpoll.polls.models import Entry, Invitation, Option, Poll, Watch
+
+
+def personal_token(row: Invitation | Watch) -> str:
+    message = f"bitpoll:{type(row).__name__}:{row.pk}:{row.created.isoformat()}".encode()
+    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def set_personal_token(row: Invitation | Watch) -> str:
+    """Give a saved row its link secret; return it."""
+    raw = personal_token(row)
+    row.token_hash = tokens.hash_token(raw)
+    row.save(update_fields=["token_hash"])
+    return raw
+
+
+def invitation_url(invitation: Invitation) -> str:
+    return outbox.absolute(
+        reverse(
+            "polls:invitation",
+            args=[invitation.poll.slug, invitation.pk, personal_token(invitation)],
+        )
+    )
+
+
+def unsubscribe_url(watch: Watch) -> str:
+    return outbox.absolute(
+        reverse("polls:unsubscribe", args=[watch.poll.slug, watch.pk, personal_token(watch)])
+    )
+
+
+def _unsubscribe_headers(watch: Watch) -> dict[str, str]:
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(watch)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _public(poll: Poll) -> str:
+    return outbox.absolute(poll.get_absolute_url())
+
+
+def created(poll: Poll, token: str) -> None:
+    if not poll.creator_email:
+        return
+    outbox.enqueue(
+        poll.creator_email,
+        "polls/created",
+        {
+            "poll": poll,
+            "public_url": _public(poll),
+            "admin_url": outbox.absolute(poll.admin_url(token)),
+        },
+        language=poll.language,
+        poll=poll,
+    )
+
+
+def entry_saved(entry: Entry, token: str) -> None:
+    if not entry.email:
+        return
+    poll = entry.poll
+    edit = reverse("polls:entry", args=[poll.slug, entry.pk, token])
+    outbox.enqueue(
+        entry.email,
+        "polls/entry",
+        {
+            "poll": poll,
+            "entry": entry,
+            "public_url": _public(poll),
+            "edit_url": outbox.absolute(edit),
+        },
+        language=entry.language,
+        poll=poll,
+    )
+
+
+def _decision_recipients(poll: Poll) -> list[tuple[str, str, Watch | None]]:
+    """(address, language, watch) for everyone who hears of the decision, each address once."""
+    seen: set[str] = set()
+    found: list[tuple[str, str, Watch | None]] = []
+
+    def add(address: str, language: str, watch: Watch | None = None) -> None:
+        key = address.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            found.append((address, language, watch))
+
+    for entry in poll.entries.exclude(email="").order_by("pk"):
+        add(entry.email, entry.language)
+    for watch in poll.watches.exclude(email="").order_by("pk"):
+        add(watch.email, poll.language, watch)
+    for invitation in poll.invitations.exclude(email="").order_by("pk"):
+        add(invitation.email, poll.language)
+    return found
+
+
+def decision(poll: Poll, options: list[Option], stale: list[Option] | None = None) -> int:
+    """Tell everyone of the decision (new or changed). `stale`: events of an earlier, longer
+    decision past the new one's end, cancelled by a second calendar in the same mail."""
+    rows = []
+    shared: dict[tuple[str, str], tuple[str, str, str]] = {}
+    public = _public(poll)
+    for address, language, watch in _decision_recipients(poll):
+        attachments: list[outbox.Attachment] = []
+        if ics.dated(poll):
+            attachments.append(
+                (
+                    "invite.ics",
+                    ics.calendar(poll, options, "REQUEST", attendee=address, url=public),
+                    "text/calendar; method=REQUEST",
+                )
+            )
+            if stale:
+                attachments.append(
+                    (
+                        "cancel.ics",
+                        ics.calendar(
+                            poll,
+                            stale,
+                            "CANCEL",
+                            attendee=address,
+                            cancel_from=len(options),
+                            url=public,
+                        ),
+                        "text/calendar; method=CANCEL",
+                    )
+                )
+        row = outbox.enqueue(
+            address,
+            "polls/decision",
+            {"poll": poll, "options": options, "public_url": public},
+            language=language,
+            headers=_unsubscribe_headers(watch) if watch else None,
+            attachments=attachments,
+            poll=poll,
+            shared=shared,
+            save=False,
+        )
+        rows.append(row)
+    return outbox.store(rows)
+
+
+def cancelled(poll: Poll, options: list[Option]) -> int:
+    """Tell everyone the decision is withdrawn; the .ics cancels the events."""
+    rows = []
+    shared: dict[tuple[str, str], tuple[str, str, str]] = {}
+    public = _public(poll)
+    for address, language, watch in _decision_recipients(poll):
+        attachments: list[outbox.Attachment] = []
+        if ics.dated(poll) and options:
+            attachments.append(
+                (
+                    "cancel.ics",
+                    ics.calendar(poll, options, "CANCEL", attendee=address, url=public),
+                    "text/calendar; method=CANCEL",
+                )
+            )
+        row = outbox.enqueue(
+            address,
+            "polls/cancelled",
+            {"poll": poll, "public_url": public},
+            language=language,
+            headers=_unsubscribe_headers(watch) if watch else None,
+            attachments=attachments,
+            poll=poll,
+            shared=shared,
+            save=False,
+        )
+        rows.append(row)
+    return outbox.store(rows)
+
+
+def invitation(invitation: Invitation, reminder: bool = False) -> None:
+    poll = invitation.poll
+    outbox.enqueue(
+        invitation.email,
+        "polls/reminder" if reminder else "polls/invitation",
+        {"poll": poll, "invitation_url": invitation_url(invitation)},
+        language=poll.language,
+        poll=poll,
+    )
+
+
+def news(watch: Watch, entries: Iterable[Entry], comments: Iterable[object]) -> None:
+    poll = watch.poll
+    outbox.enqueue(
+        watch.email,
+        "polls/news",
+        {
+            "poll": poll,
+            "entries": list(entries),
+            "comments": list(comments),
+            "public_url": _public(poll),
+            "unsubscribe_url": unsubscribe_url(watch),
+        },
+        language=poll.language,
+        headers=_unsubscribe_headers(watch),
+        poll=poll,
+    )
+
+
+def deadline_reminder(poll: Poll, address: str, link: str, watch: Watch | None) -> None:
+    outbox.enqueue(
+        address,
+        "polls/deadline",
+        {"poll": poll, "link": link, "unsubscribe_url": unsubscribe_url(watch) if watch else ""},
+        language=poll.language,
+        headers=_unsubscribe_headers(watch) if watch else None,
+        poll=poll,
+    )
+
+
+def closed(poll: Poll) -> None:
+    if poll.creator_email:
+        outbox.enqueue(
+            poll.creator_email,
+            "polls/closed",
+            {"poll": poll, "public_url": _public(poll)},
+            language=poll.language,
+            poll=poll,
+        )
+
+
+def retention(poll: Poll, deleted_on: object) -> None:
+    outbox.enqueue(
+        poll.creator_email,
+        "polls/retention",
+        {"poll": poll, "public_url": _public(poll), "deleted_on": deleted_on},
+        language=poll.language,
+        poll=poll,
+    )
+
+
+def recovery(address: str, links: list[tuple[Poll, str]], language: str) -> None:
+    outbox.enqueue(
+        address,
+        "polls/recovery",
+        {"links": [(p, outbox.absolute(url)) for p, url in links]},
+        language=language,
+    )
