@@ -20,7 +20,7 @@ from gunicorn.app.base import BaseApplication
 
 from bitpoll import __version__
 from bitpoll.core import staticstamp
-from bitpoll.core.memory import limit_malloc_arenas
+from bitpoll.core.memory import freeze_heap, limit_malloc_arenas
 from bitpoll.core.sqlite.base import checkpoint_in_background
 
 log = logging.getLogger("bitpoll.serve")
@@ -295,4 +295,5 @@ class BitpollServer(BaseApplication):  # type: ignore[misc]
 
         warm_up()  # the workers share its compiled templates instead of each redoing them
         connections.close_all()
+        freeze_heap()
         return application
