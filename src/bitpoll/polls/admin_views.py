@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,7 +16,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
@@ -75,10 +75,11 @@ def _entries_html(entries: list[page.EntryRow], poll: Poll, token: str, csrf: st
     change, remove = escape(_("Change")), escape(_("Delete"))
     confirm = escape(_("Delete this answer for good?"))
     hidden = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
+    when_of = _short_datetimes()
     rows = []
     for entry in entries:
-        name = escape(str(entry))
-        when = date_format(timezone.localtime(entry.created), "SHORT_DATETIME_FORMAT")
+        name = page.escape(str(entry))
+        when = when_of(entry.created)
         rows.append(
             f'<tr><th scope="row">{name}</th><td>{when}</td><td class="actions">'
             f'<a href="{edit_head}/{entry.pk}/{edit_tail}" id="entry-edit-{entry.pk}">{change}'
@@ -89,6 +90,29 @@ def _entries_html(entries: list[page.EntryRow], poll: Poll, token: str, csrf: st
             "</button></form></td></tr>\n"
         )
     return mark_safe("".join(rows))  # noqa: S308 - every value is escaped
+
+
+# Format characters that show more than the minute: with none of them in the format, every
+# answer given in the same minute shows the same text, which is then formatted once.
+_FINER_THAN_MINUTES = frozenset("sucrUv")
+
+
+def _short_datetimes() -> Callable[[dt.datetime], str]:
+    """Local SHORT_DATETIME_FORMAT text of instants, formatted once per minute when the
+    format shows no seconds (Django's date_format took a quarter of the admin page of a
+    poll of 5,000 answers)."""
+    per_minute = not (_FINER_THAN_MINUTES & set(get_format("SHORT_DATETIME_FORMAT")))
+    done: dict[dt.datetime, str] = {}
+
+    def text(instant: dt.datetime) -> str:
+        local = timezone.localtime(instant)
+        key = local.replace(second=0, microsecond=0) if per_minute else local
+        found = done.get(key)
+        if found is None:
+            found = done[key] = date_format(local, "SHORT_DATETIME_FORMAT")
+        return found
+
+    return text
 
 
 @never_cache

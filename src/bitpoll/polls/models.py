@@ -46,7 +46,7 @@ import re
 import zoneinfo
 from collections.abc import Collection
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nh3
 from django.conf import settings
@@ -60,7 +60,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 RESERVED_SLUGS = frozenset(
     {
@@ -125,13 +127,20 @@ _ALLOWED_TAGS = {
 # CommonMark, whose parser is built for untrusted input: its cost grows linearly with the
 # text, where Python-Markdown took seconds on a few kilobytes of nested brackets. Raw HTML is
 # shown as text and images are off (no third-party requests); nh3 still has the last word.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-_MARKDOWN.disable("image")
+# Built on first use, not at import: a description is rendered only when it changes, and
+# importing the parser cost the server's start-up tens of milliseconds.
+@functools.cache
+def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    parser.disable("image")
+    return parser
 
 
 def render_markdown(text: str) -> str:
     """Markdown to sanitised HTML without images or raw HTML."""
-    html = _MARKDOWN.render(text)
+    html = _markdown().render(text)
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
