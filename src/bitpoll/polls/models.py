@@ -510,6 +510,14 @@ class Vote(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["entry", "option"], name="polls_vote_one_per_option"),
         ]
+        indexes = [
+            # The few votes with a comment, per answer: rendering a poll reads them for each
+            # answer, and without this read every vote of it to find none (a third of the
+            # answers query of a big poll on SQLite). Costs nothing for votes without one.
+            # bitpoll.polls.page's statement spells the condition the same way, which SQLite
+            # needs to use the index.
+            models.Index(fields=["entry"], condition=~Q(comment=""), name="polls_vote_noted"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entry_id}/{self.option_id}: {self.choice_id}"

@@ -140,7 +140,8 @@ def _statements(vendor: str) -> tuple[str, str]:
     else:
         fold = f"(SELECT group_concat(char(v.{v_option} - %s, v.{v_choice} - %s), '') {of_entry})"
         notes = f"(SELECT json_group_array(json_array(v.{v_option}, v.{v_id}, v.{v_comment})) "
-    notes += f"{of_entry} AND v.{v_comment} <> '')"
+    # Written as the partial index polls_vote_noted's condition is, so that SQLite uses it.
+    notes += f"{of_entry} AND NOT (v.{v_comment} = ''))"
     folded = f"{head}, {fold}, {notes} {tail}"
     per_vote = (
         f"{head}, v.{v_option}, v.{v_choice}, v.{v_id}, v.{v_comment} "
