@@ -151,6 +151,19 @@ def _statements(vendor: str) -> tuple[str, str]:
     return folded, per_vote
 
 
+def _foldable_choices(ids: list[int]) -> int | None:
+    """Like _foldable, but the characters are printable ASCII when the ids are close enough
+    (a scale is a handful of choices): str.translate maps ASCII to ASCII through a small
+    table in C, and through a dictionary lookup per character otherwise."""
+    if ids and max(ids) - min(ids) <= _ASCII_CEILING - _ASCII_FLOOR:
+        return min(ids) - _ASCII_FLOOR
+    return _foldable(ids)
+
+
+_ASCII_FLOOR = 0x30
+_ASCII_CEILING = 0x7E
+
+
 def _foldable(ids: list[int]) -> int | None:
     """The number to subtract from these ids to make them characters, if they all fit."""
     if not ids:
@@ -176,7 +189,7 @@ def _rows(
     column_of = {o.pk: i for i, o in enumerate(options)}
     index_of = {c.pk: i for i, c in enumerate(choices)}
     option_base = _foldable([o.pk for o in every_option])
-    choice_base = _foldable([c.pk for c in choices])
+    choice_base = _foldable_choices([c.pk for c in choices])
     folded, per_vote = _statements(connection.vendor)
     entries: list[EntryRow] = []
     rows: list[results.Row] = []
