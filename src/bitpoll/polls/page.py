@@ -350,21 +350,22 @@ def row_html(
     by_char = {results.answer_char(i): f"<td class={c.css}>" for i, c in enumerate(choices)}
     by_char[results.UNANSWERED] = "<td>"
     cell = {ord(char): html for char, html in by_char.items()}
+    you_html = f" <small>({escape(you)})</small>"
     parts: list[str] = []
     for row, name, mine in rows:
-        if slot is not None:
-            parts.append(slot("row", row.entry_id))
-        parts.append("<tr class=me>" if mine else "<tr>")
-        label = escape(name) + (f" <small>({escape(you)})</small>" if mine else "")
-        parts.append(f"<th scope=row>{label}")
         if row.notes:
-            cells = list(map(by_char.__getitem__, row.answers))
+            listed = list(map(by_char.__getitem__, row.answers))
             for note in row.notes:
-                cells[note.column] += f"<a href=#v{note.vote_id}>*</a>"
-            parts.append("".join(cells))
+                listed[note.column] += f"<a href=#v{note.vote_id}>*</a>"
+            cells = "".join(listed)
         else:
-            parts.append(row.answers.translate(cell))
-        parts.append("\n")
+            cells = row.answers.translate(cell)
+        # One string per row: a big poll has thousands of rows.
+        start = slot("row", row.entry_id) if slot is not None else ""
+        if mine:
+            parts.append(f"{start}<tr class=me><th scope=row>{escape(name)}{you_html}{cells}\n")
+        else:
+            parts.append(f"{start}<tr><th scope=row>{escape(name)}{cells}\n")
     if slot is not None:
         parts.append(slot("rend", ""))
     return mark_safe("".join(parts))  # noqa: S308 - names are escaped, classes are ours
