@@ -209,6 +209,18 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+def compile_bytecode() -> None:
+    """Compile Bitpoll's modules to bytecode, as an installed package (wheel, Nix) ships them:
+    otherwise, with PYTHONDONTWRITEBYTECODE set or a read-only tree, every start of the
+    server would compile them again and the cold start would measure that."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("bitpoll")
+    assert spec is not None and spec.submodule_search_locations
+    for location in spec.submodule_search_locations:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", location], check=True)
+
+
 def in_django(env: dict[str, str], code: str, argument: object) -> Any:
     """Run `code` with Django set up on the benchmark's data, passed `argument` as JSON in
     sys.argv[1]; return the JSON the code prints last."""
@@ -370,6 +382,11 @@ def in_process(env: dict[str, str], plan: list[tuple[str, str, int]]) -> dict[st
         "result = {}\n"
         "plan = json.loads(sys.argv[1])\n"
         "fetch(plan[0][1])  # loads the templates and code once\n"
+        # What `bitpoll serve` does before it forks the workers, so that the figures are a
+        # worker's.
+        "from bitpoll.core.memory import freeze_heap\n"
+        "pagecache.warm_up()\n"
+        "freeze_heap()\n"
         "for name, path, runs in plan:\n"
         "    times = [fetch(path) for _ in range(runs)]\n"
         "    result[name] = round(statistics.median(t[0] for t in times) * 1000, 1)\n"
@@ -425,6 +442,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("bench/run.py needs wrk (apt-get install wrk)")
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    compile_bytecode()
     figures = {backend: measure(backend, args.duration) for backend in backends}
     report(figures)
     if args.json:

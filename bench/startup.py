@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 # Run as a script, bench/ is on sys.path: share run.py's server helpers.
-from run import free_port, in_django, wait_healthy
+from run import compile_bytecode, free_port, in_django, wait_healthy
 
 TARGET_SECONDS = 0.45
 
@@ -43,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="bitpoll-bench-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BITPOLL_")}
         env.update(

@@ -151,6 +151,9 @@ STORAGES = {
 }
 # Hashed names change with the content, so browsers may keep them forever.
 WHITENOISE_MAX_AGE = 3600
+# Pages link only the hashed names; without the unhashed copies WhiteNoise indexes half as
+# many files when the server starts (and STATIC_ROOT is half the size).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 # Flash messages travel in a signed cookie so that answering a poll writes no session row.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"

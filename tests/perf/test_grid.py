@@ -100,3 +100,18 @@ def test_it_shows_an_answer_without_votes() -> None:
     poll = make("2030-05-04")
     services.add_entry(poll, "Empty", {})
     assert loaded(poll) == expected(poll) == [(poll.entries.get().pk, "Empty", " ", [])]
+
+
+def test_it_reads_choices_as_ascii_and_as_wider_characters_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    poll = make("2030-05-04\n2030-05-05\n2030-05-06")
+    answer(poll, "Bob", 0, "late")
+    answer(poll, "Carol", 2)
+    ids = [c.pk for c in poll.choices.all()]
+    assert page._foldable_choices(ids) == min(ids) - page._ASCII_FLOOR  # a scale: ASCII
+    assert loaded(poll) == expected(poll)
+    # Choices too far apart for printable ASCII take the wider characters options use.
+    monkeypatch.setattr(page, "_ASCII_CEILING", page._ASCII_FLOOR)
+    assert page._foldable_choices(ids) == page._foldable(ids)
+    assert loaded(poll) == expected(poll)

@@ -37,6 +37,19 @@ def limit_malloc_arenas() -> None:
     _glibc_call("mallopt", M_ARENA_MAX, 2)
 
 
+def freeze_heap() -> None:
+    """Move every object alive now out of the garbage collector's sight, for good.
+
+    Called once the server has loaded its code and compiled its templates, before it forks:
+    a full collection after a big render then walks only what the worker created since (a
+    third of a big poll's render time went to walking Django's modules, templates and
+    translations), and the collector no longer writes to the shared pages' object headers,
+    so they stay shared between the workers. No collection first: at that point it finds a
+    few hundred objects and costs the start-up tens of milliseconds.
+    """
+    gc.freeze()
+
+
 def release_memory() -> None:
     """Hand the memory of a big piece of work back to the system.
 

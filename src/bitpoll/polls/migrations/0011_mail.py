@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("polls", "0008_participant_order_summary_only"),
+        ("polls", "0009_vote_read_indexes"),
     ]
 
     operations = [
