@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "bitpoll.core.context_processors.site",
+                "bitpoll.accounts.context_processors.accounts",
             ],
         },
     },
@@ -261,3 +262,13 @@ RATELIMITS = {
         ("renders", "60/10m"),
     )
 }
+
+# --- Accounts (docs/accounts.md) ----------------------------------------------------------
+# Off by default: the site is then anonymous-only, exactly as without the accounts app.
+ACCOUNTS_ENABLED = conf.env_bool("ACCOUNTS_ENABLED", False)
+# "closed": no one registers on the site (accounts come from the Django admin or SSO).
+ACCOUNTS_REGISTRATION = conf.env_choice("ACCOUNTS_REGISTRATION", "open", ("open", "closed"))
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:polls"
+LOGOUT_REDIRECT_URL = "home"
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600

@@ -17,6 +17,8 @@ urlpatterns = [
     # Before the admin's own URLs, which it shadows: the same login, throttled.
     path("admin/login/", ratelimit_views.admin_login),
     path("admin/", admin.site.urls),
+    # Under /accounts/, a reserved poll link name, so no existing poll is shadowed.
+    path("accounts/", include("bitpoll.accounts.urls")),
     path("", include("bitpoll.polls.urls")),
 ]
 

@@ -67,6 +67,7 @@ RESERVED_SLUGS = frozenset(
         "admin",
         "api",
         "about",
+        "accounts",
         "favicon.ico",
         "healthz",
         "help",
@@ -466,6 +467,9 @@ class Entry(models.Model):
         related_name="poll_entries",
         verbose_name=_("account"),
     )
+    # The account's id in polls with one answer per account, else null: the constraint below
+    # then lets only one answer per poll hold it, however many requests race.
+    account_key = models.BigIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -479,6 +483,11 @@ class Entry(models.Model):
                 fields=["poll", "name_key"],
                 condition=~Q(name_key=""),
                 name="polls_entry_one_answer_per_name",
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "account_key"],
+                condition=Q(account_key__isnull=False),
+                name="polls_entry_one_answer_per_account",
             ),
         ]
 

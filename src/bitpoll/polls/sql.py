@@ -39,10 +39,25 @@ POLL_FIELDS = tuple(
         "version",
         "created",
         "results_visibility",
+        # What access.may_answer() and access.manages() read (accounts).
+        "answer_access",
+        "one_answer_per_account",
+        "edit_requires_account",
+        "owner_id",
+        "owner_group_id",
     }
 )
 # The fields each INSERT fills; the tests check that they are all of the model's fields.
-ENTRY_FIELDS = ("poll", "name", "name_key", "edit_token_hash", "user", "created", "updated")
+ENTRY_FIELDS = (
+    "poll",
+    "name",
+    "name_key",
+    "edit_token_hash",
+    "user",
+    "account_key",
+    "created",
+    "updated",
+)
 VOTE_FIELDS = ("entry", "option", "choice", "comment")
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -153,10 +168,14 @@ def insert_entry(
     edit_token_hash: str,
     now: dt.datetime,
     user_id: int | None = None,
+    account_key: int | None = None,
 ) -> int:
-    """Insert an entry; return its id. A name_key taken in the poll raises IntegrityError."""
+    """Insert an entry; return its id. A name_key or account_key taken in the poll raises
+    IntegrityError."""
     stored = connection.ops.adapt_datetimefield_value(now)
-    params: list[Any] = [poll_id, name, name_key, edit_token_hash, user_id, stored, stored]
+    params: list[Any] = [
+        poll_id, name, name_key, edit_token_hash, user_id, account_key, stored, stored
+    ]  # fmt: skip
     statements = _statements()
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
