@@ -15,8 +15,8 @@ import pytest
 from django.test import Client
 
 from bitpoll.polls.models import Invitation, Poll
-
 from polls.conftest import answer_as, make_poll
+
 from .conftest import client_for, make_user
 
 ROLES = ("stranger", "nick", "ivan", "mia", "olga", "sam")
@@ -219,4 +219,7 @@ def test_account_pages_are_404_with_accounts_off(setup: Setup, settings: Any) ->
         response = setup.clients[role].get(f"/{setup.poll.slug}/admin/account/")
         assert response.status_code == 404
     # The restriction stays: switching accounts off does not open the poll to everyone.
-    assert setup.clients["stranger"].post(f"/{setup.poll.slug}/answer/", _answer(setup)).status_code == 403
+    assert (
+        setup.clients["stranger"].post(f"/{setup.poll.slug}/answer/", _answer(setup)).status_code
+        == 403
+    )
