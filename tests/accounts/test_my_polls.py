@@ -147,6 +147,11 @@ def test_changing_the_display_name_renames_the_answers(accounts_on: Any) -> None
     assert Entry.objects.get(poll=poll).name == "Mia Rossi"
     assert Poll.objects.get(pk=poll.pk).version > version  # the cached page is renewed
     assert client.post("/accounts/settings/", {"time_zone": "Mars/Base"}).status_code == 400
+    # Times the site shows in the visitor's zone use the account's (here a deadline, in Italian).
+    import datetime as dt
+
+    make_poll(owner=mia, deadline=dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.UTC))
+    assert "01/01/2030 13:00" in client.get("/accounts/polls/").content.decode()
 
 
 def test_an_answer_made_with_an_account_is_changed_without_an_edit_link(accounts_on: Any) -> None:

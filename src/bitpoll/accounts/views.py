@@ -30,6 +30,7 @@ from bitpoll.accounts.forms import (
     ResetForm,
     SettingsForm,
 )
+from bitpoll.accounts.middleware import SESSION_TIME_ZONE
 from bitpoll.accounts.models import Profile
 from bitpoll.accounts.tokens import activation_tokens, email_change_token, read_email_change
 from bitpoll.polls.forms import TIME_ZONES
@@ -133,7 +134,7 @@ class _Login(auth_views.LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        _apply_language(response, form.get_user())
+        _apply_language(self.request, response, form.get_user())
         return response  # type: ignore[no-any-return]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -149,8 +150,14 @@ login_view = accounts_on(_Login.as_view())
 logout_view = accounts_on(auth_views.LogoutView.as_view(next_page="home"))
 
 
-def _apply_language(response: HttpResponse, user: Any) -> None:
-    language = Profile.objects.filter(user=user).values_list("language", flat=True).first()
+def _apply_language(request: HttpRequest, response: HttpResponse, user: Any) -> None:
+    """Apply the user's language (cookie) and time zone (session) after login or a change."""
+    found = Profile.objects.filter(user=user).values_list("language", "time_zone").first()
+    language, zone = found or ("", "")
+    if zone:
+        request.session[SESSION_TIME_ZONE] = zone
+    else:
+        request.session.pop(SESSION_TIME_ZONE, None)
     if language:
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
@@ -224,7 +231,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
                 profiles.rename_entries(request.user)  # type: ignore[arg-type]
             messages.success(request, _("Your settings are saved."))
             response = redirect("accounts:settings")
-            _apply_language(response, request.user)
+            _apply_language(request, response, request.user)
             return response
         status = 400
     else:
