@@ -41,7 +41,7 @@ def test_the_home_page_lists_created_and_answered_polls_and_forgets_them(
     expect(bob.get_by_role("heading", name="Choir trip").first).to_be_visible()
 
     alice.goto(base_url + "/")
-    alice.locator("#recent-polls").get_by_role("button", name="Forget").click()
+    alice.locator("#recent-polls").get_by_role("button", name="Forget: Choir trip").click()
     expect(alice.locator("#recent-polls")).to_be_hidden()
     alice.reload()
     expect(alice.locator("#recent-polls")).to_be_hidden()

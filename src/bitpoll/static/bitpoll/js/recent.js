@@ -67,6 +67,8 @@
       forget.type = "button";
       forget.className = "button-link forget";
       forget.textContent = labels.forgetLabel;
+      // Several "Forget" buttons: each names its poll for screen readers.
+      forget.setAttribute("aria-label", labels.forgetLabel + ": " + link.textContent);
       forget.addEventListener("click", function () {
         save(load().filter(function (other) { return other.url !== item.url; }));
         render();
