@@ -118,5 +118,3 @@ def test_register_verify_and_share_a_poll_with_a_group(
     expect(mia.get_by_role("heading", name="Council retreat")).to_be_visible()
     mia.get_by_role("button", name="Close the poll").click()
     expect(mia.get_by_role("button", name="Reopen the poll")).to_be_visible()
-
-
