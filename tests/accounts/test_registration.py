@@ -144,3 +144,16 @@ def test_login_page_has_the_sso_placeholder_and_no_500_on_bad_input(accounts_on:
     assert client.get("/accounts/verify/xx/yy/").status_code == 404
     assert client.post("/accounts/logout/").status_code == 302
     assert client.get("/accounts/logout/").status_code == 405
+
+
+def test_the_deploy_check_warns_when_open_registration_cannot_mail(accounts_on: Any) -> None:
+    from bitpoll.accounts.checks import CONSOLE, check_registration_mail
+
+    accounts_on.EMAIL_BACKEND = CONSOLE
+    (warning,) = check_registration_mail(None)
+    assert warning.id == "bitpoll.accounts.W001" and "BITPOLL_EMAIL_URL" in warning.msg
+    accounts_on.ACCOUNTS_REGISTRATION = "closed"
+    assert check_registration_mail(None) == []
+    accounts_on.ACCOUNTS_REGISTRATION = "open"
+    accounts_on.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert check_registration_mail(None) == []
