@@ -165,3 +165,20 @@ def test_an_answer_made_with_an_account_is_changed_without_an_edit_link(accounts
     page = other.get(f"/{poll.slug}/").content.decode()
     assert f"/{poll.slug}/entry/{entry.pk}/account/" in page
     assert other.get(f"/{poll.slug}/entry/{entry.pk}/account/").status_code == 200
+
+
+def test_my_polls_lists_invitations_until_answered(accounts_on: Any) -> None:
+    from bitpoll.polls.models import Invitation
+
+    mia = make_user("mia")
+    group = Group.objects.create(name="Council", slug="council")
+    Membership.objects.create(group=group, user=mia)
+    poll, _ = make_poll(answer_access=Poll.AnswerAccess.INVITED)
+    Invitation.objects.create(poll=poll, group=group)
+    client = client_for(mia)
+    html = client.get("/accounts/polls/").content.decode()
+    assert f'data-slug="{poll.slug}"' in html.split('id="invited-polls"')[1].split("</table>")[0]
+    page = client.get(f"/{poll.slug}/").content.decode()
+    assert 'id="answer-form"' in page and "readonly" in page.split('id="field-name"')[1][:400]
+    assert client.post(f"/{poll.slug}/answer/", _answer_data(poll)).status_code == 302
+    assert 'id="invited-polls"' not in client.get("/accounts/polls/").content.decode()

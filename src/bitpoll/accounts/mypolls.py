@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from bitpoll.accounts.models import Membership
 from bitpoll.accounts.views import accounts_on
-from bitpoll.polls.models import Entry, Poll
+from bitpoll.polls.models import Entry, Invitation, Poll
 
 
 def _listed(polls: QuerySet[Poll]) -> list[Poll]:
@@ -36,5 +36,13 @@ def my_polls(request: HttpRequest) -> HttpResponse:
     answered = _listed(
         Poll.objects.filter(pk__in=Entry.objects.filter(user=user).values("poll_id"))
     )
-    ctx = {"owned": owned, "of_groups": of_groups, "answered": answered}
+    invited_ids = Invitation.objects.filter(Q(user=user) | Q(group__memberships__user=user)).values(
+        "poll_id"
+    )
+    invited = _listed(
+        Poll.objects.filter(pk__in=invited_ids).exclude(
+            pk__in=Entry.objects.filter(user=user).values("poll_id")
+        )
+    )
+    ctx = {"owned": owned, "of_groups": of_groups, "answered": answered, "invited": invited}
     return render(request, "accounts/my_polls.html", ctx)

@@ -142,8 +142,13 @@ def _render_poll(
     ctx["answer_refused"] = poll.is_open and not may
     if account is not None:
         ctx["account_entries"] = list(poll.entries.filter(user=account))
-        if ctx["form"] is not None and post is None:
-            ctx["form"].initial["name"] = _display_name(account)  # type: ignore[attr-defined]
+        form = ctx["form"]
+        if form is not None:
+            # The answer is saved under the account's name, whatever the field holds.
+            form.initial["name"] = _display_name(account)  # type: ignore[attr-defined]
+            name = form.fields["name"]  # type: ignore[attr-defined]
+            name.widget.attrs["readonly"] = True
+            name.help_text = _("Answers made while logged in show your account's display name.")
     author = data.own_entry.name if data.own_entry else ""
     ctx["comment_form"] = CommentForm(
         initial={"author": extra["slots"]["author"] if slotted else author}  # type: ignore[index]
