@@ -101,7 +101,10 @@ def test_the_owner_hands_the_poll_to_a_group_whose_other_member_then_manages_it(
     assert olga_client.post(base + "access/owner/", {"group": "other"}).status_code == 403
     assert olga_client.post(base + "access/owner/", {"group": "council"}).status_code == 302
     assert Poll.objects.get(pk=poll.pk).owner_group == group
-    assert mia_client.get(base).status_code == 200
+    dashboard = mia_client.get(base)
+    assert dashboard.status_code == 200
+    assert 'id="admin-link"' not in dashboard.content.decode()  # no secret to show
+    assert f'href="{base}"' in mia_client.get(f"/{poll.slug}/").content.decode()
     assert mia_client.post(base + "close/").status_code == 302
     assert Poll.objects.get(pk=poll.pk).is_closed
     assert client_for(nick).get(base).status_code == 404

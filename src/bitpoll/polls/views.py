@@ -142,6 +142,8 @@ def _render_poll(
     ctx["answer_refused"] = poll.is_open and not may
     if account is not None:
         ctx["account_entries"] = list(poll.entries.filter(user=account))
+        if access.manages(account, poll):
+            ctx["manage_url"] = poll.admin_url(access.ACCOUNT_TOKEN)
         form = ctx["form"]
         if form is not None:
             # The answer is saved under the account's name, whatever the field holds.
