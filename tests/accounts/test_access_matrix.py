@@ -197,8 +197,12 @@ def test_edit_links_stop_working_when_answers_need_an_account(accounts_on: Any, 
     assert bob.entry is not None
     link = f"/{poll.slug}/entry/{bob.entry.pk}/{bob.token}/"
     assert bob.client.get(link).status_code == 200
+    assert link in bob.client.get(f"/{poll.slug}/").content.decode()
     Poll.objects.filter(pk=poll.pk).update(edit_requires_account=True)
+    Poll.objects.get(pk=poll.pk).touch()
     assert bob.client.get(link).status_code == 404
+    page = bob.client.get(f"/{poll.slug}/").content.decode()
+    assert 'id="you"' in page and link not in page  # a link that no longer works is not shown
     assert bob.client.post(link + "delete/").status_code == 404
 
 

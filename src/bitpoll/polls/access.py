@@ -182,3 +182,8 @@ def forget_entry(response: HttpResponse, poll: Poll) -> None:
 
 def remember_comment_token(response: HttpResponse, poll: Poll, token: str) -> None:
     _set(response, poll, COMMENT_COOKIE, token)
+
+
+def edit_url_shown(poll: Poll, edit_url: str) -> str:
+    """The edit link to show its holder; none where edit links no longer work."""
+    return "" if poll.edit_requires_account and settings.ACCOUNTS_ENABLED else edit_url

@@ -155,10 +155,11 @@ def _render_poll(
     ctx["comment_form"] = CommentForm(
         initial={"author": extra["slots"]["author"] if slotted else author}  # type: ignore[index]
     )
-    ctx["edit_url"] = (
+    ctx["edit_url"] = access.edit_url_shown(
+        poll,
         reverse("polls:entry", args=[poll.slug, data.own_entry.pk, viewer.entry_token])
         if data.own_entry
-        else ""
+        else "",
     )
     ctx.update(extra)
     if slotted:
