@@ -14,6 +14,16 @@ from django.test import Client
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def _language_reset() -> Any:
+    """A request in another language (a user's setting) leaves it active in this thread;
+    later tests, of other modules too, expect English."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def accounts_on(settings: Any) -> Any:
     settings.ACCOUNTS_ENABLED = True
