@@ -157,3 +157,11 @@ def test_the_deploy_check_warns_when_open_registration_cannot_mail(accounts_on: 
     accounts_on.ACCOUNTS_REGISTRATION = "open"
     accounts_on.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     assert check_registration_mail(None) == []
+
+
+def test_the_logs_hide_mailed_secrets_but_not_plain_account_pages() -> None:
+    from bitpoll.core.logging import REDACTED, redact
+
+    for text in ("GET /accounts/password/reset/sent/ HTTP/1.1", "GET /accounts/groups/x/ HTTP"):
+        assert redact(text) == text
+    assert redact("GET /accounts/verify/MQ/abc-123/ HTTP/1.1").endswith(f"MQ/{REDACTED}/ HTTP/1.1")
