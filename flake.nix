@@ -27,6 +27,7 @@
           vm-postgresql = pkgs.testers.runNixOSTest (
             import ./nix/tests/postgresql.nix { inherit self; }
           );
+          vm-ldap = pkgs.testers.runNixOSTest (import ./nix/tests/ldap.nix { inherit self; });
         };
 
       bitpollFor = pkgs: pkgs.callPackage ./nix/package.nix { vmTests = vmTestsFor pkgs; };

@@ -31,6 +31,8 @@ let
   cfg = config.services.bitpoll;
   db = cfg.database;
   email = cfg.email;
+  oidc = cfg.oidc;
+  ldap = cfg.ldap;
 
   hardening = import ./hardening.nix;
   bitpoll = "${cfg.package}/bin/bitpoll";
@@ -132,6 +134,7 @@ let
     BITPOLL_ACCOUNTS_ENABLED = "true";
     BITPOLL_ACCOUNTS_REGISTRATION = cfg.accounts.registration;
   }
+  // ssoEnvironment
   // settingsEnv;
   unitEnvironment = lib.mapAttrs (_: escapeSpecifiers) environment;
 
@@ -144,7 +147,87 @@ let
   credentials =
     optional (cfg.secretKeyFile != null) "secret_key:${toString cfg.secretKeyFile}"
     ++ optional (db.passwordFile != null) "database_password:${toString db.passwordFile}"
-    ++ optional (email.passwordFile != null) "email_password:${toString email.passwordFile}";
+    ++ optional (email.passwordFile != null) "email_password:${toString email.passwordFile}"
+    ++ ssoCredentials;
+
+  # --- Single sign-on (OIDC, LDAP): environment, credentials, addresses ----------------
+  ssoEnvironment =
+    optionalAttrs oidc.enable (
+      {
+        BITPOLL_OIDC_ISSUER = toString oidc.issuer;
+        BITPOLL_OIDC_CLIENT_ID = toString oidc.clientId;
+        BITPOLL_OIDC_SCOPES = concatStringsSep " " oidc.scopes;
+        BITPOLL_OIDC_USERNAME_CLAIM = oidc.usernameClaim;
+      }
+      // optionalAttrs (oidc.groupsClaim != null) { BITPOLL_OIDC_GROUPS_CLAIM = oidc.groupsClaim; }
+      // optionalAttrs (oidc.displayName != null) { BITPOLL_OIDC_NAME = oidc.displayName; }
+    )
+    // optionalAttrs ldap.enable (
+      {
+        BITPOLL_LDAP_URI = toString ldap.uri;
+        BITPOLL_LDAP_START_TLS = lib.boolToString ldap.startTls;
+        BITPOLL_LDAP_USER_FILTER = ldap.userFilter;
+        BITPOLL_LDAP_GROUP_FILTER = ldap.groupFilter;
+        BITPOLL_LDAP_GROUP_TYPE = ldap.groupType;
+        BITPOLL_LDAP_ATTR_NAME = ldap.nameAttribute;
+        BITPOLL_LDAP_ATTR_EMAIL = ldap.emailAttribute;
+      }
+      // optionalAttrs (ldap.bindDn != null) { BITPOLL_LDAP_BIND_DN = ldap.bindDn; }
+      // optionalAttrs (ldap.userSearchBase != null) {
+        BITPOLL_LDAP_USER_SEARCH_BASE = ldap.userSearchBase;
+      }
+      // optionalAttrs (ldap.userDnTemplate != null) {
+        BITPOLL_LDAP_USER_DN_TEMPLATE = ldap.userDnTemplate;
+      }
+      // optionalAttrs (ldap.groupSearchBase != null) {
+        BITPOLL_LDAP_GROUP_SEARCH_BASE = ldap.groupSearchBase;
+      }
+      // optionalAttrs (ldap.requireGroup != null) { BITPOLL_LDAP_REQUIRE_GROUP = ldap.requireGroup; }
+      // optionalAttrs (ldap.caFile != null) { BITPOLL_LDAP_CA_FILE = toString ldap.caFile; }
+    )
+    // optionalAttrs ((oidc.enable && oidc.ssoOnly) || (ldap.enable && ldap.ssoOnly)) {
+      BITPOLL_SSO_ONLY = "true";
+    };
+  ssoCredentials =
+    optional (
+      oidc.enable && oidc.clientSecretFile != null
+    ) "oidc_client_secret:${toString oidc.clientSecretFile}"
+    ++ optional (
+      ldap.enable && ldap.bindPasswordFile != null
+    ) "ldap_bind_password:${toString ldap.bindPasswordFile}";
+
+  # The host of a URL such as https://id.example.org:8443/realms/x or ldaps://[2001:db8::1].
+  urlHost =
+    url:
+    let
+      found = builtins.match "[a-z]+://(\\[[^]]*]|[^/:?#]*).*" (toString url);
+    in
+    if found == null then "" else builtins.head found;
+  isIpLiteral = host: builtins.match "[0-9.]+" host != null || hasPrefix "[" host;
+  # Each enabled provider the service talks to: its host and the addresses it may reach.
+  ssoPeers =
+    optional oidc.enable {
+      host = urlHost oidc.issuer;
+      addresses = oidc.allowedAddresses;
+    }
+    ++ optional ldap.enable {
+      host = urlHost ldap.uri;
+      addresses = ldap.allowedAddresses;
+    };
+  remotePeers = builtins.filter (peer: !isLoopback peer.host) ssoPeers;
+  peerAddresses =
+    peer:
+    if peer.addresses != [ ] then
+      peer.addresses
+    else if isIpLiteral peer.host then
+      [ (lib.removeSuffix "]" (removePrefix "[" peer.host)) ]
+    else
+      [ ];
+  # A provider known by name only, with no addresses given, lifts the restriction (as a
+  # remote database does); otherwise exactly its addresses are allowed besides loopback.
+  remoteSsoByNameOnly = builtins.any (peer: peerAddresses peer == [ ]) remotePeers;
+  ssoAllowedAddresses = lib.unique (lib.concatMap peerAddresses remotePeers);
+  # --- end of single sign-on -------------------------------------------------------------
 
   # Nothing remote configured: the service may then talk to loopback only.
   # A socket handed over by bitpoll.socket is not affected by these rules, so
@@ -155,7 +238,8 @@ let
     cfg.environmentFile != null
     || builtins.elem "BITPOLL_DATABASE_URL" settingsNames
     || builtins.elem "BITPOLL_EMAIL_URL" settingsNames;
-  loopbackOnly = !(remoteDatabase || remoteEmail || configuredElsewhere);
+  loopbackOnly =
+    !(remoteDatabase || remoteEmail || configuredElsewhere || remoteSsoByNameOnly);
 
   underVarLib = path: hasPrefix "/var/lib/" path && removePrefix "/var/lib/" path != "";
   backupOutsideData = !hasPrefix "${cfg.dataDir}/" "${cfg.backup.directory}/";
@@ -187,7 +271,7 @@ let
     }
     // optionalAttrs loopbackOnly {
       IPAddressDeny = "any";
-      IPAddressAllow = "localhost";
+      IPAddressAllow = concatStringsSep " " ([ "localhost" ] ++ ssoAllowedAddresses);
     };
 
   postgresqlLocal =
@@ -253,6 +337,14 @@ let
       name = "environmentFile";
       value = cfg.environmentFile;
     }
+    {
+      name = "oidc.clientSecretFile";
+      value = oidc.clientSecretFile;
+    }
+    {
+      name = "ldap.bindPasswordFile";
+      value = ldap.bindPasswordFile;
+    }
   ];
 
   secretSettings = builtins.filter (
@@ -261,6 +353,8 @@ let
       "BITPOLL_SECRET_KEY"
       "BITPOLL_DATABASE_PASSWORD"
       "BITPOLL_EMAIL_PASSWORD"
+      "BITPOLL_OIDC_CLIENT_SECRET"
+      "BITPOLL_LDAP_BIND_PASSWORD"
     ]
   ) settingsNames;
 
@@ -617,6 +711,224 @@ in
       };
     };
 
+    # --- Single sign-on (docs/accounts.md) ------------------------------------------------
+    oidc = {
+      enable = mkEnableOption "logins through an OpenID Connect provider (Keycloak, Authentik, Kanidm, Dex, ...)";
+
+      issuer = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "https://id.example.org/realms/example";
+        description = ''
+          The provider's issuer URL (`BITPOLL_OIDC_ISSUER`): its discovery document is
+          `<issuer>/.well-known/openid-configuration`. Register
+          `<baseUrl>/accounts/oidc/callback/` as the client's redirect URI.
+        '';
+      };
+
+      clientId = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "bitpoll";
+        description = "Client id registered at the provider (`BITPOLL_OIDC_CLIENT_ID`).";
+      };
+
+      clientSecretFile = secretFileOption "OpenID Connect client secret" // {
+        description = ''
+          File holding the client secret, outside the Nix store; handed over as the credential
+          `oidc_client_secret`. Null for a public client (PKCE only).
+        '';
+      };
+
+      scopes = mkOption {
+        type = types.listOf types.str;
+        default = [
+          "openid"
+          "email"
+          "profile"
+        ];
+        example = [
+          "openid"
+          "email"
+          "profile"
+          "groups"
+        ];
+        description = "Scopes requested (`BITPOLL_OIDC_SCOPES`); must include `openid`.";
+      };
+
+      groupsClaim = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "groups";
+        description = ''
+          Claim listing the user's groups (`BITPOLL_OIDC_GROUPS_CLAIM`), mirrored into
+          read-only Bitpoll groups at each login. Null: groups are not taken from the provider.
+        '';
+      };
+
+      usernameClaim = mkOption {
+        type = types.str;
+        default = "preferred_username";
+        example = "email";
+        description = "Claim proposing the user name of a new account (`BITPOLL_OIDC_USERNAME_CLAIM`).";
+      };
+
+      displayName = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "Example ID";
+        description = "Provider name on the login button (`BITPOLL_OIDC_NAME`): \"Log in with Example ID\".";
+      };
+
+      ssoOnly = mkOption {
+        type = types.bool;
+        default = false;
+        example = true;
+        description = ''
+          Hide registration and password login (`BITPOLL_SSO_ONLY`); staff can still log in
+          with a local password at /admin/ when the provider is down.
+        '';
+      };
+
+      allowedAddresses = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "192.0.2.10" ];
+        description = ''
+          IP addresses or prefixes of the provider (discovery, token and key endpoints). The
+          service may otherwise reach only loopback; with a provider known by name and this list
+          empty, the address restriction is lifted, as for a remote database.
+        '';
+      };
+    };
+
+    ldap = {
+      enable = mkEnableOption "logins with the user name and password of an LDAP directory";
+
+      uri = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "ldaps://ldap.example.org";
+        description = "Directory server (`BITPOLL_LDAP_URI`), `ldap://` or `ldaps://`.";
+      };
+
+      startTls = mkOption {
+        type = types.bool;
+        default = false;
+        example = true;
+        description = "Upgrade an `ldap://` connection with StartTLS (`BITPOLL_LDAP_START_TLS`).";
+      };
+
+      caFile = mkOption {
+        type = types.nullOr types.path;
+        default = null;
+        example = "/etc/ssl/certs/example-ca.pem";
+        description = "CA certificate(s) to verify the server with (`BITPOLL_LDAP_CA_FILE`); null: the system's.";
+      };
+
+      bindDn = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "cn=bitpoll,ou=services,dc=example,dc=org";
+        description = ''
+          Service account that searches for users (`BITPOLL_LDAP_BIND_DN`). Null: users bind
+          with their own DN (userDnTemplate) and read their own entry.
+        '';
+      };
+
+      bindPasswordFile = secretFileOption "LDAP bind password" // {
+        description = ''
+          File holding bindDn's password, outside the Nix store; handed over as the credential
+          `ldap_bind_password`.
+        '';
+      };
+
+      userSearchBase = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "ou=people,dc=example,dc=org";
+        description = "Where users are searched (`BITPOLL_LDAP_USER_SEARCH_BASE`); or set userDnTemplate.";
+      };
+
+      userFilter = mkOption {
+        type = types.str;
+        default = "(uid=%(user)s)";
+        example = "(&(uid=%(user)s)(objectClass=inetOrgPerson))";
+        description = "Search filter for the user name typed (`BITPOLL_LDAP_USER_FILTER`).";
+      };
+
+      userDnTemplate = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "uid=%(user)s,ou=people,dc=example,dc=org";
+        description = "Bind directly as this DN instead of searching (`BITPOLL_LDAP_USER_DN_TEMPLATE`).";
+      };
+
+      groupSearchBase = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "ou=groups,dc=example,dc=org";
+        description = ''
+          Where groups are searched (`BITPOLL_LDAP_GROUP_SEARCH_BASE`); the user's groups are
+          mirrored into read-only Bitpoll groups at each login. Null: no groups.
+        '';
+      };
+
+      groupFilter = mkOption {
+        type = types.str;
+        default = "(objectClass=groupOfNames)";
+        example = "(objectClass=posixGroup)";
+        description = "Filter for group entries (`BITPOLL_LDAP_GROUP_FILTER`).";
+      };
+
+      groupType = mkOption {
+        type = types.enum [
+          "groupofnames"
+          "groupofuniquenames"
+          "posixgroup"
+        ];
+        default = "groupofnames";
+        example = "posixgroup";
+        description = "How groups list their members (`BITPOLL_LDAP_GROUP_TYPE`).";
+      };
+
+      requireGroup = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "cn=bitpoll-users,ou=groups,dc=example,dc=org";
+        description = "Only members of this group may log in (`BITPOLL_LDAP_REQUIRE_GROUP`).";
+      };
+
+      nameAttribute = mkOption {
+        type = types.str;
+        default = "cn";
+        example = "displayName";
+        description = "Attribute shown as the user's name (`BITPOLL_LDAP_ATTR_NAME`).";
+      };
+
+      emailAttribute = mkOption {
+        type = types.str;
+        default = "mail";
+        example = "mail";
+        description = "Attribute holding the e-mail address (`BITPOLL_LDAP_ATTR_EMAIL`).";
+      };
+
+      ssoOnly = mkOption {
+        type = types.bool;
+        default = false;
+        example = true;
+        description = "As oidc.ssoOnly: only directory (and OIDC) accounts log in (`BITPOLL_SSO_ONLY`).";
+      };
+
+      allowedAddresses = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "192.0.2.20" ];
+        description = "As oidc.allowedAddresses, for the directory server.";
+      };
+    };
+    # --- end of single sign-on options -------------------------------------------------
+
     openFirewall = mkOption {
       type = types.bool;
       default = false;
@@ -708,6 +1020,34 @@ in
             message = ''
               services.bitpoll.email.passwordFile is set but email.user is not; set the SMTP login name
               in email.user.
+            '';
+          }
+          # --- single sign-on ---
+          {
+            assertion = oidc.enable -> (oidc.issuer != null && oidc.clientId != null);
+            message = ''
+              services.bitpoll.oidc.enable needs the provider: set oidc.issuer (e.g.
+              "https://id.example.org/realms/example") and oidc.clientId.
+            '';
+          }
+          {
+            assertion = ldap.enable -> ldap.uri != null;
+            message = ''
+              services.bitpoll.ldap.enable needs the directory server: set ldap.uri = "ldaps://ldap.example.org";
+            '';
+          }
+          {
+            assertion = ldap.enable -> ((ldap.userSearchBase == null) != (ldap.userDnTemplate == null));
+            message = ''
+              services.bitpoll.ldap needs exactly one way to find users: ldap.userSearchBase (bind and
+              search) or ldap.userDnTemplate (direct bind), not both and not neither.
+            '';
+          }
+          {
+            assertion = ldap.bindPasswordFile != null -> ldap.bindDn != null;
+            message = ''
+              services.bitpoll.ldap.bindPasswordFile is set but ldap.bindDn is not; set the service
+              account's DN in ldap.bindDn.
             '';
           }
           {

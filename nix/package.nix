@@ -18,11 +18,13 @@ let
     markdown-it-py
     nh3
     tzdata
+    joserfc
   ];
   postgres = [ python3Packages.psycopg ];
+  ldap = [ python3Packages.django-auth-ldap ];
   # buildPythonApplication propagates `dependencies` only: the extra goes in
   # too, or the wrapped `bitpoll` could not load a PostgreSQL driver.
-  dependencies = core ++ postgres;
+  dependencies = core ++ postgres ++ ldap;
   testDependencies = with python3Packages; [
     pytest
     pytest-django
@@ -53,6 +55,7 @@ python3Packages.buildPythonApplication {
 
   inherit dependencies;
   optional-dependencies.postgres = postgres;
+  optional-dependencies.ldap = ldap;
 
   # Static files are collected once, here, into the read-only package; the
   # wrapper points the app at them. --set-default lets a user override it.

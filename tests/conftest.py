@@ -114,3 +114,18 @@ def smtp_sink() -> Iterator[SmtpSink]:
         yield sink
     finally:
         sink.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_language() -> Iterator[None]:
+    """Put the active language back after each test: a test that activates one (the
+    translation tests do) must not leave later tests reading Italian."""
+    from django.utils import translation
+
+    language = translation.get_language()
+    yield
+    if translation.get_language() != language:
+        if language is None:
+            translation.deactivate_all()
+        else:
+            translation.activate(language)

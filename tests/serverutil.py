@@ -108,9 +108,14 @@ class Server:
 
 @contextmanager
 def serving(
-    data_dir: Path, extra_env: Mapping[str, str] | None = None, args: list[str] | None = None
+    data_dir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    args: list[str] | None = None,
+    port: int | None = None,
 ) -> Iterator[Server]:
-    port = free_port()
+    # A caller passes `port` when something must know the address first (an OIDC provider
+    # registering the callback URL).
+    port = port or free_port()
     # extra_env may bring its own secret key: servers sharing one database share it.
     env = clean_env(
         data_dir,

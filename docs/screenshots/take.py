@@ -6,11 +6,19 @@ available):
     python docs/screenshots/take.py [chromium executable]
 
 It writes the PNG files next to this script. Desktop shots are 1280x800, phone shots
-390x844; the dark ones use the browser's dark colour scheme.
+390x844; the dark ones use the browser's dark colour scheme, "poll-de" German.
+
+The pictures come out the same from run to run: the server runs under libfaketime (Debian
+package `faketime`; FAKETIME_LIB names the library if it is elsewhere) from a fixed moment,
+and the browser's clock is fixed to the same moment, so the calendar's month, "deadline
+passed" and the times of answers and comments do not depend on the day of the run.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import glob
+import os
 import shutil
 import sys
 import tempfile
@@ -49,6 +57,27 @@ PEOPLE = {
     "Emre": "yymnyy",
 }
 CHOICE = {"y": "Yes", "m": "If need be", "n": "No"}
+# The fixed moment: two weeks before the first slot, on a Monday morning in Berlin.
+NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def faketime_library() -> str:
+    found = [os.environ.get("FAKETIME_LIB", "")]
+    found += sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    found += sorted(glob.glob("/usr/lib/faketime/libfaketime.so.1"))
+    for path in found:
+        if path and Path(path).is_file():
+            return path
+    sys.exit("take.py: libfaketime not found (Debian: apt install faketime; or set FAKETIME_LIB)")
+
+
+def fixed_clock_env() -> dict[str, str]:
+    """The server's environment for a clock that starts at NOW and runs on from there.
+
+    An offset rather than libfaketime's "@start" form: with that, gunicorn's select() and
+    sleep() failed with EINVAL."""
+    offset = int((NOW - dt.datetime.now(dt.UTC)).total_seconds())
+    return {"LD_PRELOAD": faketime_library(), "FAKETIME": f"{offset:+d}s", "TZ": "UTC"}
 
 
 def context(browser: Browser, base_url: str, **options: Any) -> Page:
@@ -59,12 +88,16 @@ def context(browser: Browser, base_url: str, **options: Any) -> Page:
         "viewport": DESKTOP,
         **options,
     }
-    return browser.new_context(**settings).new_page()
+    made = browser.new_context(**settings)
+    made.clock.set_fixed_time(NOW)
+    return made.new_page()
 
 
 def shoot(page: Page, name: str) -> None:
     path = HERE / f"{name}.png"
-    page.screenshot(path=str(path))
+    # No hover effect under the pointer, no transition caught halfway.
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(path), animations="disabled", caret="hide")
     print(f"{path.name}: {path.stat().st_size // 1024} KB")
 
 
@@ -78,6 +111,7 @@ def create_poll(page: Page) -> tuple[str, str]:
     page.get_by_role("radio", name="Dates and times").check()
     page.get_by_role("textbox", name="Options").fill("\n".join(SLOTS))
     page.get_by_label("Time zone").fill("Europe/Berlin")
+    page.get_by_label("Custom link name").fill("team-offsite")
     page.get_by_role("button", name="Create the poll").click()
     expect(page.get_by_text("Your poll is ready.")).to_be_visible()
     return (
@@ -98,6 +132,14 @@ def answer(page: Page, public_url: str, name: str, pattern: str) -> None:
         )
     form.get_by_role("button", name="Save my answer").click()
     expect(page.get_by_text("Thank you, your answer is saved.")).to_be_visible()
+    if name == "Chiara":
+        comment = page.locator("#comment-form")
+        comment.get_by_label("Your name").fill(name)
+        comment.get_by_label("Comment", exact=True).fill(
+            "The **16th** works best for me; the train plan is at https://example.org/trains"
+        )
+        comment.get_by_role("button", name="Post comment").click()
+        expect(page.locator("#comments .comment")).to_have_count(1)
 
 
 def main() -> None:
@@ -107,7 +149,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bitpoll-screenshots-") as tmp:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir(mode=0o700)
-        with serving(data_dir) as server, sync_playwright() as playwright:
+        with serving(data_dir, fixed_clock_env()) as server, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
             base_url = f"http://127.0.0.1:{server.port}"
 
@@ -140,7 +182,22 @@ def main() -> None:
             shoot(dark, "poll-dark")
 
             page.goto(admin_url)
+            # The port and the admin secret change from run to run: show a sample site's.
+            for label, shown in (
+                ("Public link", "https://polls.example.org/team-offsite/"),
+                (
+                    "Admin link",
+                    "https://polls.example.org/team-offsite/admin/Qm9va3MtYXJlLWZ1bi10by1yZWFk/",
+                ),
+            ):
+                page.get_by_label(label).evaluate(
+                    "(input, value) => { input.value = value; }", shown
+                )
             shoot(page, "admin")
+
+            german = context(browser, base_url, locale="de-DE")
+            german.goto(public_url)
+            shoot(german, "poll-de")
 
             answer(context(browser, base_url), public_url, "Farid", "yyyynm")
             phone = context(browser, base_url, viewport=PHONE, is_mobile=True, has_touch=True)

@@ -452,3 +452,156 @@ def env_size(name: str, default: int, minimum: int, maximum: int) -> int:
     if not minimum <= size <= maximum:
         raise bad(name, value, f"a size from {minimum} to {maximum} bytes")
     return size
+
+
+# --- Single sign-on: OpenID Connect and LDAP (docs/accounts.md) ---------------------------
+
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def env_url(name: str, schemes: tuple[str, ...], loopback_http: bool = False) -> str | None:
+    """A URL with one of `schemes` and a host; plain http only to loopback when allowed.
+
+    Identity providers are reached over https; a provider on the same host (tests, a local
+    Dex) may speak http because nothing leaves the machine.
+    """
+    value = _raw(name)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    allowed = parts.scheme in schemes or (
+        loopback_http and parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK_NAMES
+    )
+    expected = " or ".join(s + "://" for s in schemes) + " URL with a host name"
+    if loopback_http:
+        expected += " (http:// only for localhost)"
+    if not allowed or not parts.hostname or parts.fragment or parts.username or parts.password:
+        raise bad(name, value, "an " + expected)
+    try:
+        parts.port  # noqa: B018 - accessing it validates the port
+    except ValueError:
+        raise bad(name, value, "a URL with a valid port") from None
+    return value
+
+
+@dataclass(frozen=True)
+class Oidc:
+    issuer: str
+    client_id: str
+    client_secret: str | None
+    scopes: tuple[str, ...]
+    groups_claim: str
+    username_claim: str
+    name: str
+
+
+def env_oidc() -> Oidc | None:
+    """OpenID Connect: on when BITPOLL_OIDC_ISSUER is set, which then needs a client id."""
+    declare("OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET_FILE")
+    issuer = env_url("OIDC_ISSUER", ("https",), loopback_http=True)
+    client_id = _raw("OIDC_CLIENT_ID")
+    scopes = env_str("OIDC_SCOPES", "openid email profile").split()
+    groups_claim = env_str("OIDC_GROUPS_CLAIM", "")
+    username_claim = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+    name = env_str("OIDC_NAME", "")
+    if issuer is None:
+        return None
+    if client_id is None:
+        raise ConfigError(
+            f"{PREFIX}OIDC_ISSUER is set but {PREFIX}OIDC_CLIENT_ID is not: expected the client "
+            "id registered at the provider"
+        )
+    if "openid" not in scopes:
+        raise bad("OIDC_SCOPES", " ".join(scopes), "space-separated scopes including openid")
+    if len(name) > 40:
+        raise bad("OIDC_NAME", name, "a provider name of at most 40 characters")
+    return Oidc(
+        issuer=issuer.rstrip("/"),
+        client_id=client_id,
+        client_secret=env_secret("OIDC_CLIENT_SECRET"),
+        scopes=tuple(scopes),
+        groups_claim=groups_claim,
+        username_claim=username_claim,
+        name=name,
+    )
+
+
+@dataclass(frozen=True)
+class Ldap:
+    uri: str
+    start_tls: bool
+    ca_file: Path | None
+    bind_dn: str
+    bind_password: str
+    user_search_base: str
+    user_filter: str
+    user_dn_template: str
+    group_search_base: str
+    group_filter: str
+    group_type: str
+    require_group: str
+    attr_name: str
+    attr_email: str
+    timeout: int
+
+
+LDAP_GROUP_TYPES = ("groupofnames", "groupofuniquenames", "posixgroup")
+
+
+def env_ldap() -> Ldap | None:
+    """LDAP: on when BITPOLL_LDAP_URI is set; users are found by search or by DN template."""
+    declare("LDAP_BIND_PASSWORD", "LDAP_BIND_PASSWORD_FILE")
+    uri = env_url("LDAP_URI", ("ldap", "ldaps"))
+    start_tls = env_bool("LDAP_START_TLS", False)
+    ca_file = _raw("LDAP_CA_FILE")
+    bind_dn = env_str("LDAP_BIND_DN", "")
+    search_base = env_str("LDAP_USER_SEARCH_BASE", "")
+    user_filter = env_str("LDAP_USER_FILTER", "(uid=%(user)s)")
+    dn_template = env_str("LDAP_USER_DN_TEMPLATE", "")
+    group_base = env_str("LDAP_GROUP_SEARCH_BASE", "")
+    group_filter = env_str("LDAP_GROUP_FILTER", "(objectClass=groupOfNames)")
+    group_type = env_choice("LDAP_GROUP_TYPE", "groupofnames", LDAP_GROUP_TYPES)
+    require_group = env_str("LDAP_REQUIRE_GROUP", "")
+    attr_name = env_str("LDAP_ATTR_NAME", "cn")
+    attr_email = env_str("LDAP_ATTR_EMAIL", "mail")
+    timeout = env_int("LDAP_TIMEOUT", 5, minimum=1, maximum=60)
+    if uri is None:
+        return None
+    if start_tls and uri.startswith("ldaps://"):
+        raise bad("LDAP_START_TLS", "true", "false with an ldaps:// URI, which is TLS already")
+    if bool(search_base) == bool(dn_template):
+        raise ConfigError(
+            f"{PREFIX}LDAP_URI is set: expected exactly one of {PREFIX}LDAP_USER_SEARCH_BASE "
+            f"(bind and search) and {PREFIX}LDAP_USER_DN_TEMPLATE (direct bind)"
+        )
+    if dn_template and "%(user)s" not in dn_template:
+        raise bad("LDAP_USER_DN_TEMPLATE", dn_template, "a DN containing %(user)s")
+    if search_base and "%(user)s" not in user_filter:
+        raise bad("LDAP_USER_FILTER", user_filter, "a filter containing %(user)s")
+    if not (user_filter.startswith("(") and user_filter.endswith(")")):
+        raise bad("LDAP_USER_FILTER", user_filter, "an LDAP filter in parentheses")
+    if not (group_filter.startswith("(") and group_filter.endswith(")")):
+        raise bad("LDAP_GROUP_FILTER", group_filter, "an LDAP filter in parentheses")
+    if require_group and not group_base:
+        raise ConfigError(
+            f"{PREFIX}LDAP_REQUIRE_GROUP needs {PREFIX}LDAP_GROUP_SEARCH_BASE: expected both"
+        )
+    if ca_file is not None and not ca_file.startswith("/"):
+        raise bad("LDAP_CA_FILE", ca_file, "an absolute path")
+    return Ldap(
+        uri=uri,
+        start_tls=start_tls,
+        ca_file=Path(ca_file) if ca_file else None,
+        bind_dn=bind_dn,
+        bind_password=(env_secret("LDAP_BIND_PASSWORD") or "") if bind_dn else "",
+        user_search_base=search_base,
+        user_filter=user_filter,
+        user_dn_template=dn_template,
+        group_search_base=group_base,
+        group_filter=group_filter,
+        group_type=group_type,
+        require_group=require_group,
+        attr_name=attr_name,
+        attr_email=attr_email,
+        timeout=timeout,
+    )

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "bitpoll.ops",
     "bitpoll.ratelimit",
     "bitpoll.accounts",
+    # Import from the original Bitpoll: its models hold the redirects of the original's links.
+    "bitpoll.importer",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -120,6 +122,8 @@ DATABASES = {
     )
 }
 conf.declare("DATABASE_PASSWORD", "DATABASE_PASSWORD_FILE", "EMAIL_PASSWORD", "EMAIL_PASSWORD_FILE")
+# Read only by `bitpoll import-bitpoll` (the original Bitpoll's database password).
+conf.declare("IMPORT_PASSWORD", "IMPORT_PASSWORD_FILE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["PASSWORD"] = conf.env_secret("DATABASE_PASSWORD") or ""
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -265,11 +269,46 @@ RATELIMITS = {
     )
 }
 
+# --- Single sign-on and AUTHENTICATION_BACKENDS (bitpoll.accounts, docs/accounts.md) ---------
+# OpenID Connect is on when BITPOLL_OIDC_ISSUER is set, LDAP when BITPOLL_LDAP_URI is set.
+# SSO-only mode takes local passwords away from everyone but staff signing in at /admin/, so
+# that the site's administrators cannot be locked out by an outage of the provider.
+OIDC = conf.env_oidc()
+LDAP = conf.env_ldap()
+SSO_ONLY = conf.env_bool("SSO_ONLY", False)
+if SSO_ONLY and OIDC is None and LDAP is None:
+    raise conf.ConfigError(
+        "BITPOLL_SSO_ONLY is on but no single sign-on is configured: expected "
+        "BITPOLL_OIDC_ISSUER or BITPOLL_LDAP_URI"
+    )
+SSO_ENABLED = OIDC is not None or LDAP is not None
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
+    "bitpoll.accounts.context_processors.sso"
+)
+AUTHENTICATION_BACKENDS: list[str] = []
+if LDAP is not None:
+    from bitpoll.accounts.ldapconf import django_auth_ldap_settings
+
+    globals().update(django_auth_ldap_settings(LDAP))
+    AUTHENTICATION_BACKENDS.append("bitpoll.accounts.backends.LdapBackend")
+if OIDC is not None:
+    AUTHENTICATION_BACKENDS.append("bitpoll.accounts.backends.OidcBackend")
+AUTHENTICATION_BACKENDS.append(
+    "bitpoll.accounts.backends.StaffAdminOnlyBackend"
+    if SSO_ONLY
+    else "django.contrib.auth.backends.ModelBackend"
+)
+# --- end of single sign-on -------------------------------------------------------------------
+
 # --- Accounts (docs/accounts.md) ----------------------------------------------------------
 # Off by default: the site is then anonymous-only, exactly as without the accounts app.
-ACCOUNTS_ENABLED = conf.env_bool("ACCOUNTS_ENABLED", False)
+# Single sign-on switches accounts on too.
+ACCOUNTS_ENABLED = conf.env_bool("ACCOUNTS_ENABLED", False) or SSO_ENABLED
 # "closed": no one registers on the site (accounts come from the Django admin or SSO).
 ACCOUNTS_REGISTRATION = conf.env_choice("ACCOUNTS_REGISTRATION", "open", ("open", "closed"))
+if SSO_ONLY:
+    # SSO-only: no local registration (nor password login, see accounts.views).
+    ACCOUNTS_REGISTRATION = "closed"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:polls"
 LOGOUT_REDIRECT_URL = "home"

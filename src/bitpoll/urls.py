@@ -17,9 +17,14 @@ urlpatterns = [
     # Before the admin's own URLs, which it shadows: the same login, throttled.
     path("admin/login/", ratelimit_views.admin_login),
     path("admin/", admin.site.urls),
+    # Single sign-on (OIDC, LDAP): bitpoll.accounts.sso_urls.
+    path("accounts/", include("bitpoll.accounts.sso_urls")),
     # Under /accounts/, a reserved poll link name, so no existing poll is shadowed.
     path("accounts/", include("bitpoll.accounts.urls")),
     path("", include("bitpoll.polls.urls")),
+    # The original Bitpoll's links (/poll/<slug>/...) of imported polls; after the polls' own
+    # URLs so that a poll here named "poll" keeps all of its pages.
+    path("", include("bitpoll.importer.urls")),
 ]
 
 handler500 = "bitpoll.core.views.server_error"

@@ -7,8 +7,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.utils import formats, translation
+from django.utils import translation
 from playwright.sync_api import Locator, Page, expect
+
+from bitpoll.polls import when
 
 ANSWERS = ("Yes", "If need be", "No")
 
@@ -20,9 +22,14 @@ class CreatedPoll:
 
 
 def date_label(day: dt.date) -> str:
-    """How the server writes a day in English, e.g. "Dec. 10, 2026"."""
+    """How the server writes a day in English, e.g. "Thu 10 Dec 2026"."""
     with translation.override("en"):
-        return formats.date_format(day, "DATE_FORMAT")
+        return when.day(day)
+
+
+def slot_label(day: dt.date, times: str) -> str:
+    """How the server writes a slot in English, e.g. "Thu 10 Dec 2026, 09:00\u201310:00"."""
+    return f"{date_label(day)}, {times}"
 
 
 def calendar_day_name(day: dt.date) -> str:

@@ -11,7 +11,7 @@ pytest.importorskip("playwright", reason="the playwright package is not installe
 from playwright.sync_api import Page, expect
 
 from .conftest import PHONE, NewContext
-from .pages import answer_poll, create_plain_poll, date_label
+from .pages import answer_poll, create_plain_poll, slot_label
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def test_it_creates_and_answers_a_poll_without_javascript(new_context: NewContex
     bob.goto(created.public_url)
     # The month calendar is JavaScript's; the options are just there to answer.
     expect(bob.get_by_role("button", name="Next month")).to_have_count(0)
-    first = f"{date_label(dt.date(2031, 3, 3))} 09:00\u201310:00"
+    first = slot_label(dt.date(2031, 3, 3), "09:00\u201310:00")
     answer_poll(bob, "Bob", {first: "Yes"})
 
     alice.goto(created.admin_url)
@@ -52,7 +52,7 @@ def test_it_fits_the_poll_page_on_a_phone(new_context: NewContext) -> None:
         alice, "A long poll title that has to wrap on a narrow phone", "Dates and times", slots
     )
     # The best option in the last column, far to the right of a phone's screen.
-    last = f"{date_label(dt.date(2031, 4, 10))} 18:00"
+    last = slot_label(dt.date(2031, 4, 10), "18:00")
     bob = new_context().new_page()
     bob.goto(created.public_url)
     answer_poll(bob, "Someone with a rather long name", {last: "Yes"})

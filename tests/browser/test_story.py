@@ -28,6 +28,7 @@ from .pages import (
     open_create_form,
     option_group,
     shown_month,
+    slot_label,
     submit_create_form,
     tab_to,
 )
@@ -50,7 +51,7 @@ def pick_days_and_slots(page: Page) -> list[str]:
     expect(page.get_by_role("textbox", name="Options")).to_have_value(
         "\n".join(f"{d:%Y-%m-%d} {slot}" for d in days for slot in ("09:00-10:00", "14:00"))
     )
-    return [f"{date_label(d)} {slot}" for d in days for slot in ("09:00\u201310:00", "14:00")]
+    return [slot_label(d, slot) for d in days for slot in ("09:00\u201310:00", "14:00")]
 
 
 def csv_rows(page: Page) -> list[list[str]]:
@@ -84,10 +85,13 @@ def test_it_walks_from_creating_to_the_best_option_and_the_csv(new_context: NewC
 
     carol = new_context(timezone_id="America/New_York").new_page()
     carol.goto(created.public_url)
-    # Carol's browser is elsewhere, so the page adds her own zone's times.
+    # Carol's browser is elsewhere, so the page shows her own zone's times; she switches
+    # to the poll's zone, in which the others speak of the slots.
     expect(
-        carol.get_by_text("The smaller times are in your time zone, America/New_York.")
+        carol.get_by_text("Times are shown in your time zone, America/New_York.")
     ).to_be_visible()
+    carol.get_by_role("radio", name="the poll\u2019s time zone (Europe/Berlin)").check()
+    expect(carol.get_by_text("Times are in Europe/Berlin.")).to_be_visible()
     answer_poll(
         carol,
         "Carol",

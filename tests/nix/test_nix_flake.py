@@ -53,8 +53,8 @@ def test_packages_apps_shells_and_formatter_cover_linux_and_darwin(flake: dict[s
 
 def test_checks_run_the_vm_tests_on_linux_only(flake: dict[str, Any]) -> None:
     for system in LINUX:
-        assert flake["checks"][system] == ["package", "vm-postgresql", "vm-sqlite"]
-        assert flake["packageTests"][system] == ["vm-postgresql", "vm-sqlite"]
+        assert flake["checks"][system] == ["package", "vm-ldap", "vm-postgresql", "vm-sqlite"]
+        assert flake["packageTests"][system] == ["vm-ldap", "vm-postgresql", "vm-sqlite"]
     for system in set(ALL_SYSTEMS) - set(LINUX):
         assert flake["checks"][system] == ["package"]
         assert flake["packageTests"][system] == []
@@ -63,6 +63,7 @@ def test_checks_run_the_vm_tests_on_linux_only(flake: dict[str, Any]) -> None:
 def test_the_vm_tests_use_the_flakes_module(flake: dict[str, Any]) -> None:
     assert flake["vmTests"]["vm-sqlite"]["name"] == "bitpoll-sqlite"
     assert flake["vmTests"]["vm-postgresql"]["name"] == "bitpoll-postgresql"
+    assert flake["vmTests"]["vm-ldap"]["name"] == "bitpoll-ldap"
     for test in flake["vmTests"].values():
         assert test["importedModules"] == ["/nix/module.nix"]
 

@@ -27,7 +27,7 @@ NIXPKGS_NAME = {
 }
 
 # Extras of pyproject.toml that the NixOS module needs at run time.
-RUNTIME_EXTRAS = ["postgres"]
+RUNTIME_EXTRAS = ["postgres", "ldap"]
 
 
 def _normalize(name: str) -> str:

@@ -94,3 +94,61 @@ def test_it_refuses_two_answers_that_look_alike(world: World) -> None:
     response = world.alice.client.post(world.admin + "scale/", _data(world, rows))
     assert response.status_code == 400
     assert b"its own combination of colour and icon" in response.content
+
+
+def test_it_shows_the_default_answers_in_the_visitors_language(world: World) -> None:
+    html = world.dave.client.get(world.public, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "</span>Ja</li>" in html and "</span>Wenn nötig</li>" in html
+    assert "If need be" not in html
+    # A poll created by a German visitor stores German labels; English visitors read English.
+    Choice.objects.filter(poll=world.poll, label="If need be").update(label="Wenn nötig")
+    world.poll.touch()
+    html = world.dave.client.get(world.public, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "If need be" in html and "Wenn nötig" not in html
+
+
+def test_it_keeps_custom_labels_as_written(world: World) -> None:
+    rows = _current(world)
+    rows[1]["label"] = "Vielleicht"
+    assert world.alice.client.post(world.admin + "scale/", _data(world, rows)).status_code == 302
+    html = world.dave.client.get(world.public, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Vielleicht" in html
+
+
+def test_it_moves_an_answer_to_the_position_given(world: World) -> None:
+    rows = _current(world)
+    rows.append({"label": "Meh", "colour": "b", "icon": "q", "weight": "0.3", "position": "3"})
+    for position, row in enumerate(rows[:3], start=1):
+        row["position"] = str(position)
+    response = world.alice.client.post(world.admin + "scale/", _data(world, rows))
+    assert response.status_code == 302
+    assert [c.label for c in world.poll.choices.all()] == ["Yes", "If need be", "Meh", "No"]
+    # Swapping two numbers moves both.
+    rows = _current(world)
+    rows[0]["position"], rows[1]["position"] = "2", "1"
+    rows[2]["position"], rows[3]["position"] = "3", "4"
+    assert world.alice.client.post(world.admin + "scale/", _data(world, rows)).status_code == 302
+    assert [c.label for c in world.poll.choices.all()] == ["If need be", "Yes", "Meh", "No"]
+
+
+def test_it_shows_no_blank_rows_and_plain_weights(world: World) -> None:
+    html = world.alice.client.get(world.admin + "scale/").content.decode()
+    assert html.count('class="card scale-row"') == 3
+    assert 'name="form-0-weight" value="1"' in html
+    assert 'name="form-1-weight" value="0.5"' in html
+    assert "1.000" not in html and "0.500" not in html
+    assert 'name="form-2-position" value="3"' in html
+    assert 'id="scale-add-row"' in html
+
+
+def test_it_adds_an_empty_row_on_request_and_saves_nothing(world: World) -> None:
+    rows = _current(world)
+    rows[0]["label"] = "Sure"
+    data = _data(world, rows)
+    data["add_row"] = "1"
+    response = world.alice.client.post(world.admin + "scale/", data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="card scale-row"') == 4
+    assert 'value="Sure"' in html  # what was typed stays
+    assert [c.label for c in world.poll.choices.all()] == ["Yes", "If need be", "No"]

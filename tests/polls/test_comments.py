@@ -76,3 +76,26 @@ def test_it_escapes_comments(world: World) -> None:
     )
     html = world.dave.client.get(world.public).content.decode()
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_it_renders_comments_as_safe_markdown_with_marked_links(world: World) -> None:
+    text = (
+        "**Either** works, see https://example.org/plan_b.\n"
+        "Second line with [the map](https://maps.example/x)\n\n"
+        "<script>alert(1)</script> ![img](https://tracker.example/p.png) "
+        "[bad](javascript:alert(1)) `https://not.a.link`"
+    )
+    response = world.dave.client.post(f"{world.public}comment/", {"author": "Dave", "text": text})
+    assert response.status_code == 302
+    html = world.carol.client.get(world.public).content.decode()
+    assert "<strong>Either</strong>" in html
+    assert (
+        '<a href="https://example.org/plan_b" rel="nofollow ugc noopener">'
+        "https://example.org/plan_b</a>." in html
+    )
+    assert '<a href="https://maps.example/x" rel="nofollow ugc noopener">the map</a>' in html
+    assert "plan_b</a>.<br>" in html  # line breaks as typed
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert "<img" not in html  # images would be requests to other sites
+    assert 'href="javascript' not in html
+    assert "<code>https://not.a.link</code>" in html

@@ -82,9 +82,12 @@ def test_it_escapes_names_and_comments(db: None) -> None:
 def test_it_marks_times_for_the_browser_zone_script(db: None) -> None:
     poll, _ = make_poll(kind="datetime", lines="2030-05-04 09:00-10:00")
     html = Client().get(f"/{poll.slug}/").content.decode()
-    assert "<time datetime=2030-05-04T07:00:00Z data-end=2030-05-04T08:00:00Z>" in html
+    assert (
+        "<time datetime=2030-05-04T07:00:00Z data-end=2030-05-04T08:00:00Z data-when=span>"
+        "Sat 4 May 2030, 09:00\u201310:00</time>" in html
+    )
     assert 'data-tz="Europe/Berlin"' in html and "Times are in Europe/Berlin" in html
-    assert "bitpoll/js/poll." in html
+    assert "bitpoll/js/when." in html and 'id="when-config"' in html
 
 
 def test_it_groups_text_options_under_headings(db: None) -> None:

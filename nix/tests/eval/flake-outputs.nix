@@ -72,7 +72,7 @@ in
   checks = names outputs.checks;
   formatterSystems = builtins.attrNames outputs.formatter;
   packageTests = lib.mapAttrs (_: p: builtins.attrNames p.default.passthru.tests) outputs.packages;
-  vmTests = lib.genAttrs [ "vm-sqlite" "vm-postgresql" ] (
+  vmTests = lib.genAttrs [ "vm-sqlite" "vm-postgresql" "vm-ldap" ] (
     name:
     let
       test = vmTest name;

@@ -8,4 +8,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from bitpoll.accounts import checks  # noqa: F401  (registers the checks)
+        # Registers the single sign-on deployment checks and admin pages.
+        from bitpoll.accounts import admin_sso, checks  # noqa: F401

@@ -99,3 +99,38 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.group_id}"
+
+
+class ExternalIdentity(models.Model):
+    """A user's account at a single sign-on provider, which the login looks up.
+
+    Users are found by the provider's stable identifier (OIDC: issuer and `sub`; LDAP: the user
+    name the directory knows), never by e-mail address: an address that someone can set at the
+    provider must not open another person's Bitpoll account.
+    """
+
+    class Provider(models.TextChoices):
+        OIDC = "oidc", _("OpenID Connect")
+        LDAP = "ldap", _("LDAP")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities"
+    )
+    provider = models.CharField(_("provider"), max_length=8, choices=Provider.choices)
+    # OIDC: the issuer URL; LDAP: empty (the one configured directory).
+    issuer = models.CharField(_("issuer"), max_length=500, blank=True)
+    subject = models.CharField(_("subject"), max_length=255)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    last_login = models.DateTimeField(_("last login"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("external identity")
+        verbose_name_plural = _("external identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "issuer", "subject"], name="accounts_externalidentity_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject}"

@@ -140,9 +140,10 @@ class _Login(auth_views.LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         ctx["registration_open"] = registration_open()
-        ctx["password_login"] = True
+        # SSO-only: the provider's buttons, no local passwords (staff log in at /admin/).
+        ctx["password_login"] = not getattr(settings, "SSO_ONLY", False)
         # The single sign-on buttons (accounts/_sso_login.html) show when this is true.
-        ctx["sso_login"] = False
+        ctx["sso_login"] = getattr(settings, "SSO_ENABLED", False)
         return ctx  # type: ignore[no-any-return]
 
 

@@ -29,8 +29,20 @@ _SECRET_PATHS = re.compile(
 )
 
 
+# Single sign-on: the authorization code and state in the OIDC callback's query. The code is
+# bound to the login by PKCE, but a log reader has no business holding either.
+_OIDC_CALLBACK = re.compile(r"/accounts/oidc/callback/\?[^\s\"'#]*")
+_OIDC_SECRET = re.compile(r"([?&](?:code|state)=)[^&]*")
+
+
+def _redact_callback(match: re.Match[str]) -> str:
+    return _OIDC_SECRET.sub(lambda m: m.group(1) + REDACTED, match.group(0))
+
+
 def redact(text: str) -> str:
     """Replace the secret of every admin, edit or accounts link in `text` with [redacted]."""
+    if "/oidc/callback/" in text:
+        text = _OIDC_CALLBACK.sub(_redact_callback, text)
     if "/admin/" not in text and "/entry/" not in text and "/accounts/" not in text:
         return text
     return _SECRET_PATHS.sub(lambda m: m.group(1) + REDACTED, text)

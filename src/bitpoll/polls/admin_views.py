@@ -16,7 +16,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
@@ -25,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from bitpoll.polls import access, page, results, services
+from bitpoll.polls import access, page, results, services, when
 from bitpoll.polls.forms import (
     TIME_ZONES,
     AddOptionsForm,
@@ -76,11 +75,14 @@ def _entries_html(entries: list[page.EntryRow], poll: Poll, token: str, csrf: st
     confirm = escape(_("Delete this answer for good?"))
     hidden = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
     rows = []
+    zone = poll.zone
     for entry in entries:
         name = escape(str(entry))
-        when = date_format(timezone.localtime(entry.created), "SHORT_DATETIME_FORMAT")
+        created = entry.created
+        moment = f'<time datetime="{when.iso_utc(created)}" data-when="stamp">'
+        moment += f"{escape(when.stamp(created, zone))}</time>"
         rows.append(
-            f'<tr><th scope="row">{name}</th><td>{when}</td><td class="actions">'
+            f'<tr><th scope="row">{name}</th><td>{moment}</td><td class="actions">'
             f'<a href="{edit_head}/{entry.pk}/{edit_tail}" id="entry-edit-{entry.pk}">{change}'
             f'<span class="visually-hidden"> {name}</span></a>\n'
             f'<form method="post" action="{delete_head}/{entry.pk}/{delete_tail}" data-confirm="{confirm}">'
@@ -197,13 +199,43 @@ def option_rename(request: HttpRequest, slug: str, token: str, option_id: int) -
     return redirect(_url("admin_options", poll, token))
 
 
+def _int_or(value: object, default: int) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def scale(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     poll = access.get_poll_for_admin(slug, token, request)
     used = set(Vote.objects.filter(entry__poll=poll).values_list("choice_id", flat=True).distinct())
-    if request.method == "POST":
-        formset = ScaleFormSet(request.POST, poll=poll, used=used)
+    initial = [
+        {
+            "id": c.pk,
+            "label": c.shown_label,
+            "colour": c.colour,
+            "icon": c.icon,
+            # 1 and 0.5, not 1.000 and 0.500
+            "weight": c.weight.normalize(),
+            "position": position,
+        }
+        for position, c in enumerate(poll.choices.all(), start=1)
+    ]
+    if request.method == "POST" and "add_row" in request.POST:
+        # One more empty row, keeping what was typed; nothing is saved yet.
+        data = request.POST.copy()
+        total = _int_or(data.get("form-TOTAL_FORMS"), 0)
+        if total < ScaleFormSet.max_num:
+            data["form-TOTAL_FORMS"] = str(total + 1)
+            # A look the default scales do not use, as for a new row in ChoiceForm.
+            data.update({f"form-{total}-colour": "b", f"form-{total}-icon": "q"})
+            data[f"form-{total}-weight"] = "0"
+        formset = ScaleFormSet(data, initial=initial, poll=poll, used=used)
+        status = 200
+    elif request.method == "POST":
+        formset = ScaleFormSet(request.POST, initial=initial, poll=poll, used=used)
         if formset.is_valid():
             keep, add = formset.result()
             services.set_scale(poll, keep, add)
@@ -211,10 +243,6 @@ def scale(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             return redirect(poll.admin_url(token))
         status = 400
     else:
-        initial = [
-            {"id": c.pk, "label": c.label, "colour": c.colour, "icon": c.icon, "weight": c.weight}
-            for c in poll.choices.all()
-        ]
         formset = ScaleFormSet(initial=initial, poll=poll, used=used)
         status = 200
     ctx = {"poll": poll, "token": token, "formset": formset}

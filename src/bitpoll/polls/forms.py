@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Sequence
@@ -125,6 +126,17 @@ class SettingsFields(_DeadlineMixin, forms.Form):
         label=_("Hide participants' names from everyone but the admin"), required=False
     )
     allow_comments = forms.BooleanField(label=_("Allow comments"), required=False, initial=True)
+    participant_order = forms.ChoiceField(
+        label=_("Order of participants in the results"),
+        choices=Poll.ParticipantOrder.choices,
+        initial=Poll.ParticipantOrder.TIME,
+        required=False,  # older forms and scripts leave it out: by time
+    )
+    summary_only = forms.BooleanField(
+        label=_("Show only the totals"),
+        required=False,
+        help_text=_("Everyone but the admin sees how many chose each answer, not who."),
+    )
     listed_publicly = forms.BooleanField(
         label=_("List this poll publicly on the home page"),
         required=False,
@@ -145,6 +157,8 @@ class SettingsFields(_DeadlineMixin, forms.Form):
             "hide_participant_names": bool(data.get("hide_participant_names")),
             "allow_comments": bool(data.get("allow_comments")),
             "listed_publicly": bool(data.get("listed_publicly")),
+            "participant_order": data.get("participant_order") or Poll.ParticipantOrder.TIME,
+            "summary_only": bool(data.get("summary_only")),
         }
 
 
@@ -275,6 +289,8 @@ class PollEditForm(SettingsFields):
             "hide_participant_names": poll.hide_participant_names,
             "allow_comments": poll.allow_comments,
             "listed_publicly": poll.listed_publicly,
+            "participant_order": poll.participant_order,
+            "summary_only": poll.summary_only,
         }
 
     def clean_title(self) -> str:
@@ -538,6 +554,7 @@ class ChoiceForm(forms.Form):
         initial=Decimal(0),
         widget=forms.NumberInput(attrs={"step": "0.05"}),
     )
+    position = forms.IntegerField(label=_("Position"), min_value=1, max_value=12, required=False)
     remove = forms.BooleanField(label=_("Remove"), required=False)
 
     def clean_label(self) -> str:
@@ -547,7 +564,7 @@ class ChoiceForm(forms.Form):
         d = self.cleaned_data
         if not d or not d.get("label") or d.get("remove"):
             return None
-        return ChoiceData(d["label"], d["colour"], d["icon"], d["weight"])
+        return ChoiceData(d["label"], d["colour"], d["icon"], d["weight"], d.get("position"))
 
 
 class BaseScaleFormSet(forms.BaseFormSet):
@@ -587,22 +604,33 @@ class BaseScaleFormSet(forms.BaseFormSet):
             raise ValidationError(_("A scale needs at least two answers."))
 
     def result(self) -> tuple[dict[int, ChoiceData], list[ChoiceData]]:
-        keep: dict[int, ChoiceData] = {}
-        add: list[ChoiceData] = []
-        for form in self.forms:
+        """The kept answers by id and the new ones, each with its final position.
+
+        A row's position is its place unless a number is given; a row moved to a taken
+        place goes before the row that was there (as when swapping two numbers, one of
+        them is typed first)."""
+        rows: list[tuple[tuple[int, int, int], int | None, ChoiceData]] = []
+        for index, form in enumerate(self.forms, start=1):
             data = form.data_or_none()
             if data is None:
                 continue
-            cid = form.cleaned_data.get("id")
+            wanted = data.position if data.position is not None else index
+            key = (wanted, 0 if wanted != index else 1, index)
+            rows.append((key, form.cleaned_data.get("id"), data))
+        rows.sort(key=lambda row: row[0])
+        keep: dict[int, ChoiceData] = {}
+        add: list[ChoiceData] = []
+        for position, (_key, cid, data) in enumerate(rows, start=1):
+            placed = dataclasses.replace(data, position=position)
             if cid is None:
-                add.append(data)
+                add.append(placed)
             else:
-                keep[cid] = data
+                keep[cid] = placed
         return keep, add
 
 
 ScaleFormSet: type[BaseScaleFormSet] = forms.formset_factory(  # type: ignore[assignment]
-    ChoiceForm, formset=BaseScaleFormSet, extra=2, max_num=10, validate_max=True, absolute_max=12
+    ChoiceForm, formset=BaseScaleFormSet, extra=0, max_num=10, validate_max=True, absolute_max=12
 )
 
 

@@ -57,17 +57,19 @@ from django.db.models import F, Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from markdown_it import MarkdownIt
 
+from bitpoll.polls import when
+
 RESERVED_SLUGS = frozenset(
     {
+        "accounts",
         "admin",
         "api",
         "about",
-        "accounts",
         "favicon.ico",
         "healthz",
         "help",
@@ -117,7 +119,7 @@ def validate_time_zone(value: str) -> None:
         ) from None
 
 
-_ALLOWED_TAGS = {
+ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "hr", "i", "li", "ol",
     "p", "pre", "strong", "ul",
 }  # fmt: skip
@@ -135,7 +137,7 @@ def render_markdown(text: str) -> str:
     html = _MARKDOWN.render(text)
     return nh3.clean(
         html,
-        tags=_ALLOWED_TAGS,
+        tags=ALLOWED_TAGS,
         attributes={"a": {"href", "title"}, "abbr": {"title"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
@@ -161,6 +163,10 @@ class Poll(models.Model):
         AFTER_ANSWER = "after_answer", _("Only participants who answered")
         ADMIN_ONLY = "admin_only", _("Only the admin")
 
+    class ParticipantOrder(models.TextChoices):
+        TIME = "time", _("In the order they answered")
+        NAME = "name", _("By name")
+
     slug = models.CharField(_("link name"), max_length=80, unique=True, validators=[validate_slug])
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), max_length=5000, blank=True)
@@ -183,6 +189,14 @@ class Poll(models.Model):
     hide_participant_names = models.BooleanField(_("hide participant names"), default=False)
     allow_comments = models.BooleanField(_("allow comments"), default=True)
     listed_publicly = models.BooleanField(_("listed on the home page"), default=False)
+    # The results' presentation: rows by time or name; or only the totals per option.
+    participant_order = models.CharField(
+        _("order of participants"),
+        max_length=8,
+        choices=ParticipantOrder.choices,
+        default=ParticipantOrder.TIME,
+    )
+    summary_only = models.BooleanField(_("show only the totals"), default=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -356,6 +370,13 @@ class Choice(models.Model):
         return self.label
 
     @property
+    def shown_label(self) -> str:
+        """The label in the visitor's language when it is one of the default answers
+        (written in whichever language the poll was created in), else as the creator wrote it."""
+        source = _default_labels().get(self.label)
+        return gettext(source) if source is not None else self.label
+
+    @property
     def css(self) -> str:
         """One character naming (colour, icon): the class of a results cell (see polls.css).
 
@@ -375,6 +396,21 @@ YES_NO_SCALE = (
     (_("Yes"), Choice.Colour.GREEN, Choice.Icon.CHECK, Decimal(1)),
     (_("No"), Choice.Colour.RED, Choice.Icon.CROSS, Decimal(0)),
 )
+
+
+@functools.cache
+def _default_labels() -> dict[str, str]:
+    """Each default answer's label in every language Bitpoll speaks -> its English source."""
+    with translation.override("en"):
+        sources = {str(label) for label, *_rest in DEFAULT_SCALE + YES_NO_SCALE}
+    found: dict[str, str] = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for source in sources:
+                found.setdefault(gettext(source), source)
+    for source in sources:
+        found[source] = source
+    return found
 
 
 class Option(models.Model):
@@ -412,20 +448,9 @@ class Option(models.Model):
     def label(self) -> str:
         """Plain-text label in the poll's time zone; for CSV, ICS summaries and messages."""
         if self.date is not None:
-            return date_format(self.date, "DATE_FORMAT")
+            return when.day(self.date)
         if self.start is not None:
-            zone = self.poll.zone
-            start = self.start.astimezone(zone)
-            text = f"{date_format(start, 'DATE_FORMAT')} {start:%H:%M}"
-            if self.end is not None:
-                end = self.end.astimezone(zone)
-                same_day = end.date() == start.date()
-                text += (
-                    f"\u2013{end:%H:%M}"
-                    if same_day
-                    else f" \u2013 {date_format(end, 'DATE_FORMAT')} {end:%H:%M}"
-                )
-            return text
+            return when.span(self.start, self.end, self.poll.zone)
         return f"{self.group} / {self.text}" if self.group else self.text
 
     @property
@@ -532,6 +557,13 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author}: {self.text[:40]}"
+
+    @property
+    def text_html(self) -> str:
+        """The comment's Markdown as sanitised HTML (see bitpoll.polls.markup)."""
+        from bitpoll.polls.markup import render_comment  # markup imports this module
+
+        return render_comment(self.text)
 
 
 class DeletedSlug(models.Model):

@@ -17,12 +17,11 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Model
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from bitpoll.polls import results, tokens
+from bitpoll.polls import results, tokens, when
 from bitpoll.polls.access import Viewer
 from bitpoll.polls.models import Choice, Comment, Entry, Option, Poll, Vote
 
@@ -76,6 +75,10 @@ def load(poll: Poll, viewer: Viewer | None) -> PageData:
     every_option = list(poll.options.all())
     options = [o for o in every_option if not o.is_deleted]
     choices = list(poll.choices.all())
+    for choice in choices:
+        # Pages show the scale in the visitor's language (see Choice.shown_label); these
+        # instances are only read.
+        choice.label = choice.shown_label
     entries, rows = _rows(poll.pk, every_option, options, choices)
     comments = list(poll.comments.all())
     grid = results.compute(options, choices, rows)
@@ -262,10 +265,6 @@ def _convert_created(value: object) -> dt.datetime:
     return value
 
 
-def _short_date(day: dt.date) -> str:
-    return date_format(day, "D j")
-
-
 def header(poll: Poll, options: list[Option]) -> tuple[list[HeaderGroup], list[HeaderCell]]:
     """Two header rows: groups (month, day or text heading) over short option labels."""
     groups: list[HeaderGroup] = []
@@ -274,20 +273,13 @@ def header(poll: Poll, options: list[Option]) -> tuple[list[HeaderGroup], list[H
     for option in options:
         iso = iso_end = ""
         if option.date is not None:
-            group, label = date_format(option.date, "F Y"), _short_date(option.date)
+            group, label = when.month(option.date), when.short_day(option.date)
         elif option.start is not None:
-            start = option.start.astimezone(zone)
-            group = date_format(start, "D j M Y")
-            label = f"{start:%H:%M}"
-            iso = option.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            group = when.day(option.start.astimezone(zone).date())
+            label = when.time_span(option.start, option.end, zone)
+            iso = when.iso_utc(option.start)
             if option.end is not None:
-                end = option.end.astimezone(zone)
-                label += (
-                    f"\u2013{end:%H:%M}"
-                    if end.date() == start.date()
-                    else f"\u2013{date_format(end, 'j M')} {end:%H:%M}"
-                )
-                iso_end = option.end.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                iso_end = when.iso_utc(option.end)
         else:
             group, label = option.group, option.text
         if groups and groups[-1].label == group:
@@ -376,6 +368,20 @@ def summaries(data: PageData, rows: list[tuple[results.Row, str, bool]]) -> list
     for col_index, (option, column) in enumerate(zip(data.options, data.grid.columns, strict=True)):
         buckets: dict[str, list[str]] = {char: [] for char in chars}
         unanswered: list[str] = []
+        if not shown:  # names withheld (summary only): the totals alone
+            out.append(
+                OptionSummary(
+                    option,
+                    column.score,
+                    column.best,
+                    [
+                        (c, n, mark_safe(""))
+                        for c, n in zip(data.choices, column.counts, strict=True)
+                    ],
+                    (len(data.grid.rows) - sum(column.counts), mark_safe("")),
+                )
+            )
+            continue
         if shown:
             answers = data.grid.column_answers(col_index)
             for char in chars:
@@ -412,8 +418,12 @@ def context(
         or (poll.results_visibility == Poll.Visibility.AFTER_ANSWER and data.own_entry is not None)
     )
     hide_names = poll.hide_participant_names and not admin
+    # Summary only: the totals per option, no one's individual answers (but to the admin).
+    summary = poll.summary_only and not admin
     groups, cells = header(poll, data.options)
-    rows = display_names(data.grid, data.own_entry, hide_names) if show else []
+    rows = display_names(data.grid, data.own_entry, hide_names) if show and not summary else []
+    if poll.participant_order == Poll.ParticipantOrder.NAME and not hide_names:
+        rows.sort(key=lambda item: (item[1].casefold(), item[0].entry_id))
     columns = list(zip(cells, data.grid.columns, strict=True))
     option_label = {i: o.label for i, o in enumerate(data.options)}
     # Markup built here, like the rows: a poll of 5,000 answers can carry thousands of notes.
@@ -439,7 +449,8 @@ def context(
         "show_results": show,
         # Callables, which templates call when they use them: the results list does not.
         "rows_html": (lambda: row_html(rows, data.choices, _("you"), slot)) if show else "",
-        "row_count": len(rows),
+        "row_count": len(data.grid.rows) if summary and show else len(rows),
+        "summary_only": summary,
         "counts": counts,
         "notes": bool(notes),
         "notes_html": lambda: mark_safe("".join(notes)),  # noqa: S308 - every value is escaped

@@ -38,6 +38,7 @@ class ChoiceData:
     colour: str
     icon: str
     weight: Decimal
+    position: int | None = None  # where the answer goes on the scale; None keeps its place
 
 
 @dataclass(frozen=True)
@@ -219,28 +220,30 @@ def rename_option(option: Option, parsed: ParsedOption) -> None:
 
 @transaction.atomic
 def set_scale(poll: Poll, keep: Mapping[int, ChoiceData], add: Sequence[ChoiceData]) -> None:
-    """Replace the scale: update the choices in `keep` (by id), delete the others, add `add`.
+    """Replace the scale: update the choices in `keep` (by id), delete the others, add `add`,
+    in the order of their positions (those without one keep their place).
 
     Callers make sure no deleted choice has votes (Vote.choice is RESTRICTed).
     """
-    order = 0
-    for choice in poll.choices.all():
+    existing = list(poll.choices.all())
+    placed: list[tuple[int, int, Choice | None, ChoiceData]] = []
+    for i, choice in enumerate(existing):
         data = keep.get(choice.pk)
         if data is None:
             choice.delete()
             continue
+        placed.append((data.position if data.position is not None else i + 1, i, choice, data))
+    for j, data in enumerate(add, start=len(existing)):
+        placed.append((data.position if data.position is not None else j + 1, j, None, data))
+    # Ties (two answers given the same position) keep the order the rows came in.
+    placed.sort(key=lambda item: item[:2])
+    for order, (_position, _index, found, data) in enumerate(placed):
+        choice = found or Choice(poll=poll)
         choice.label, choice.colour, choice.icon, choice.weight = (
             data.label, data.colour, data.icon, data.weight,
         )  # fmt: skip
         choice.order = order
         choice.save()
-        order += 1
-    for data in add:
-        Choice.objects.create(
-            poll=poll, label=data.label, colour=data.colour, icon=data.icon,
-            weight=data.weight, order=order,
-        )  # fmt: skip
-        order += 1
     poll.touch()
 
 
@@ -421,4 +424,6 @@ def copy_poll(poll: Poll, title: str, days: int) -> tuple[Poll, str]:
         results_visibility=poll.results_visibility,
         hide_participant_names=poll.hide_participant_names,
         allow_comments=poll.allow_comments,
+        participant_order=poll.participant_order,
+        summary_only=poll.summary_only,
     )

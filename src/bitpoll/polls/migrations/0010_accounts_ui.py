@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("polls", "0006_accounts_base"),
+        ("polls", "0008_participant_order_summary_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
