@@ -135,6 +135,11 @@ let
   // optionalAttrs (cfg.maxBodySize != defaultMaxBodySize) {
     BITPOLL_MAX_BODY_SIZE = toString cfg.maxBodySize;
   }
+  # Accounts (docs/accounts.md).
+  // optionalAttrs cfg.accounts.enable {
+    BITPOLL_ACCOUNTS_ENABLED = "true";
+    BITPOLL_ACCOUNTS_REGISTRATION = cfg.accounts.registration;
+  }
   // ssoEnvironment
   # Several hosts and rollbacks (docs/scaling.md): only when changed, like the above.
   // optionalAttrs (cfg.snapshots.keep != 3) {
@@ -773,6 +778,33 @@ in
         default = 14;
         example = 30;
         description = "How many archives to keep; older ones are removed after a successful backup.";
+      };
+    };
+
+    accounts = {
+      enable = mkOption {
+        type = types.bool;
+        default = false;
+        example = true;
+        description = ''
+          User accounts and groups (`BITPOLL_ACCOUNTS_ENABLED`): logging in,
+          "my polls", polls owned by people and groups, polls only for
+          logged-in or invited people. Anonymous polls work as before.
+        '';
+      };
+
+      registration = mkOption {
+        type = types.enum [
+          "open"
+          "closed"
+        ];
+        default = "open";
+        example = "closed";
+        description = ''
+          `open`: anyone may register, verified by a mailed link (configure
+          `email`). `closed`: accounts are made in the Django admin or come
+          from single sign-on (`BITPOLL_ACCOUNTS_REGISTRATION`).
+        '';
       };
     };
 

@@ -11,11 +11,13 @@ import gettext
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django.utils.translation import template
 
 import bitpoll
@@ -34,6 +36,14 @@ KEYWORDS = [
     "pgettext_lazy:1c,2",
     "npgettext_lazy:1c,2,3",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _language_reset() -> Iterator[None]:
+    """The German and Italian requests leave their language active in this thread; the tests
+    that run after these (other modules too) expect English."""
+    yield
+    translation.deactivate()
 
 
 @dataclass

@@ -611,6 +611,8 @@ def env_ldap() -> Ldap | None:
         attr_email=attr_email,
         timeout=timeout,
     )
+
+
 # --- PostgreSQL over TLS (docs/scaling.md) ---
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")

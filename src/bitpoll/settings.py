@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A logged-in user's time zone (accounts), read from the session only when there is one.
+    "bitpoll.accounts.middleware.user_time_zone",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a RateLimited exception from any view into the localized 429 page.
@@ -109,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "bitpoll.core.context_processors.site",
+                "bitpoll.accounts.context_processors.accounts",
             ],
         },
     },
@@ -327,3 +330,17 @@ AUTHENTICATION_BACKENDS.append(
 SNAPSHOT_KEEP = conf.env_int("SNAPSHOT_KEEP", 3, minimum=0, maximum=1000)
 # Serve a database that a newer release migrated (only when its migrations were additive).
 ALLOW_NEWER_SCHEMA = conf.env_bool("ALLOW_NEWER_SCHEMA", False)
+
+# --- Accounts (docs/accounts.md) ----------------------------------------------------------
+# Off by default: the site is then anonymous-only, exactly as without the accounts app.
+# Single sign-on switches accounts on too.
+ACCOUNTS_ENABLED = conf.env_bool("ACCOUNTS_ENABLED", False) or SSO_ENABLED
+# "closed": no one registers on the site (accounts come from the Django admin or SSO).
+ACCOUNTS_REGISTRATION = conf.env_choice("ACCOUNTS_REGISTRATION", "open", ("open", "closed"))
+if SSO_ONLY:
+    # SSO-only: no local registration (nor password login, see accounts.views).
+    ACCOUNTS_REGISTRATION = "closed"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:polls"
+LOGOUT_REDIRECT_URL = "home"
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600

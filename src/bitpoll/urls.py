@@ -19,6 +19,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Single sign-on (OIDC, LDAP): bitpoll.accounts.sso_urls.
     path("accounts/", include("bitpoll.accounts.sso_urls")),
+    # Under /accounts/, a reserved poll link name, so no existing poll is shadowed.
+    path("accounts/", include("bitpoll.accounts.urls")),
     path("", include("bitpoll.polls.urls")),
     # The original Bitpoll's links (/poll/<slug>/...) of imported polls; after the polls' own
     # URLs so that a poll here named "poll" keeps all of its pages.

@@ -722,3 +722,24 @@ def test_the_unit_files_carry_the_switch_flags_and_the_socket(
     assert socket["Socket"]["Backlog"] == ["1024"]
     timer = parse_unit(files["bitpoll-backup.timer"])
     assert timer["Timer"]["OnCalendar"] == ["daily"]
+
+
+# Accounts (docs/accounts.md).
+
+
+def test_accounts_are_off_unless_enabled(default: dict[str, Any]) -> None:
+    env = default["services"]["bitpoll"]["environment"]
+    assert "BITPOLL_ACCOUNTS_ENABLED" not in env
+    assert "BITPOLL_ACCOUNTS_REGISTRATION" not in env
+
+
+def test_accounts_options_reach_the_app(evaluate: Callable[..., dict[str, Any]]) -> None:
+    result = evaluate(
+        """
+        services.bitpoll.accounts.enable = true;
+        services.bitpoll.accounts.registration = "closed";
+        """
+    )
+    env = result["services"]["bitpoll"]["environment"]
+    assert env["BITPOLL_ACCOUNTS_ENABLED"] == "true"
+    assert env["BITPOLL_ACCOUNTS_REGISTRATION"] == "closed"

@@ -90,3 +90,26 @@ def ldap_problem(cfg: Ldap) -> str | None:
         reason = detail.get("info") or detail.get("desc") or exc.__class__.__name__
         return f"cannot connect ({reason})"
     return None
+
+
+# Accounts: open registration needs mail.
+CONSOLE = "django.core.mail.backends.console.EmailBackend"
+
+
+@register("bitpoll", deploy=True)
+def check_registration_mail(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
+    """Open registration verifies addresses by mail: with mail going to the log, no one can
+    finish registering."""
+    if not (settings.ACCOUNTS_ENABLED and settings.ACCOUNTS_REGISTRATION == "open"):
+        return []
+    if settings.EMAIL_BACKEND != CONSOLE:
+        return []
+    return [
+        Warning(
+            "BITPOLL_ACCOUNTS_REGISTRATION=open, but mail goes to the log (no BITPOLL_EMAIL_URL): "
+            "new accounts never receive their verification link.",
+            hint="Set BITPOLL_EMAIL_URL (NixOS: services.bitpoll.email.host), or set "
+            "BITPOLL_ACCOUNTS_REGISTRATION=closed.",
+            id="bitpoll.accounts.W001",
+        )
+    ]

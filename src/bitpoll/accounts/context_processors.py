@@ -17,3 +17,7 @@ def sso(request: HttpRequest) -> dict[str, Any]:
             "only": getattr(settings, "SSO_ONLY", False),
         }
     }
+
+
+def accounts(request: HttpRequest) -> dict[str, Any]:
+    return {"accounts_enabled": settings.ACCOUNTS_ENABLED}

@@ -21,7 +21,11 @@ REDACTED = "[redacted]"
 # reverses every pattern with a token and checks that this hides it).
 _SEGMENT = r"[^/\s?#\"']+"
 _SECRET_PATHS = re.compile(
-    rf"(/{_SEGMENT}/admin/|/{_SEGMENT}/entry/[0-9]+/){_SEGMENT}",
+    rf"(/{_SEGMENT}/admin/|/{_SEGMENT}/entry/[0-9]+/"
+    # The accounts' mailed links (bitpoll/accounts/urls.py): verification, password reset and
+    # e-mail change.
+    rf"|/accounts/verify/{_SEGMENT}/|/accounts/password/reset/{_SEGMENT}/|/accounts/email/)"
+    rf"{_SEGMENT}",
 )
 
 
@@ -36,10 +40,10 @@ def _redact_callback(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    """Replace the secret of every admin or edit link in `text` with [redacted]."""
+    """Replace the secret of every admin, edit or accounts link in `text` with [redacted]."""
     if "/oidc/callback/" in text:
         text = _OIDC_CALLBACK.sub(_redact_callback, text)
-    if "/admin/" not in text and "/entry/" not in text:
+    if "/admin/" not in text and "/entry/" not in text and "/accounts/" not in text:
         return text
     return _SECRET_PATHS.sub(lambda m: m.group(1) + REDACTED, text)
 

@@ -47,7 +47,7 @@ def _url(name: str, poll: Poll, token: str, *args: object) -> str:
 @never_cache
 @require_safe
 def dashboard(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     limits.check(request, "renders")
     data = page.load(poll, None)
     ctx = page.context(data, None, admin=True)
@@ -101,7 +101,7 @@ def _entries_html(entries: list[page.EntryRow], poll: Poll, token: str, csrf: st
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def edit(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     if request.method == "POST":
         form = PollEditForm(request.POST)
         if form.is_valid():
@@ -127,7 +127,7 @@ def edit(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def options(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     if request.method == "POST":
         form = AddOptionsForm(request.POST, poll=poll)
         if form.is_valid():
@@ -168,7 +168,7 @@ def _option_days(poll: Poll, options: Sequence[Option]) -> str:
 
 @require_POST
 def option_remove(request: HttpRequest, slug: str, token: str, option_id: int) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     option = get_object_or_404(poll.options, pk=option_id)
     services.set_option_deleted(option, True)
     messages.success(
@@ -181,7 +181,7 @@ def option_remove(request: HttpRequest, slug: str, token: str, option_id: int) -
 
 @require_POST
 def option_restore(request: HttpRequest, slug: str, token: str, option_id: int) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     option = get_object_or_404(poll.options, pk=option_id)
     services.set_option_deleted(option, False)
     messages.success(
@@ -192,7 +192,7 @@ def option_restore(request: HttpRequest, slug: str, token: str, option_id: int) 
 
 @require_POST
 def option_rename(request: HttpRequest, slug: str, token: str, option_id: int) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     option = get_object_or_404(poll.options, pk=option_id)
     form = RenameOptionForm(request.POST)
     if poll.kind != Poll.Kind.TEXT:
@@ -218,7 +218,7 @@ def _int_or(value: object, default: int) -> int:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def scale(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     used = set(Vote.objects.filter(entry__poll=poll).values_list("choice_id", flat=True).distinct())
     initial = [
         {
@@ -260,7 +260,7 @@ def scale(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 
 @require_POST
 def close(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     poll.close()
     messages.success(request, _("The poll is closed: no new answers or changes."))
     return redirect(poll.admin_url(token))
@@ -268,7 +268,7 @@ def close(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 
 @require_POST
 def reopen(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     poll.reopen()
     if poll.deadline_passed():
         messages.warning(
@@ -285,7 +285,7 @@ def reopen(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def delete(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     if request.method == "POST":
         form = DeleteForm(request.POST)
         if form.is_valid():
@@ -308,7 +308,7 @@ def delete(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def copy(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     if request.method == "POST":
         form = CopyForm(request.POST)
         if form.is_valid():
@@ -363,7 +363,7 @@ class _Echo:
 @never_cache
 @require_safe
 def export_csv(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     limits.check(request, "renders")
     data = page.load(poll, None)
     content_type = "text/csv; charset=utf-8"
@@ -425,7 +425,7 @@ def _fold(line: str) -> str:
 @never_cache
 @require_safe
 def export_ics(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     if poll.kind == Poll.Kind.TEXT:
         raise Http404
     limits.check(request, "renders")
@@ -468,7 +468,7 @@ def export_ics(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def entry_edit(request: HttpRequest, slug: str, token: str, entry_id: int) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     entry = get_object_or_404(poll.entries, pk=entry_id)
     return edit_entry_page(
         request,
@@ -483,7 +483,7 @@ def entry_edit(request: HttpRequest, slug: str, token: str, entry_id: int) -> Ht
 
 @require_POST
 def entry_delete(request: HttpRequest, slug: str, token: str, entry_id: int) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     entry = get_object_or_404(poll.entries, pk=entry_id)
     services.delete_entry(entry)
     messages.success(request, _("The answer is deleted."))
@@ -492,7 +492,7 @@ def entry_delete(request: HttpRequest, slug: str, token: str, entry_id: int) -> 
 
 @require_POST
 def comment_delete(request: HttpRequest, slug: str, token: str, comment_id: int) -> HttpResponse:
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     comment = get_object_or_404(poll.comments, pk=comment_id)
     services.delete_comment(comment)
     messages.success(request, _("The comment is deleted."))
@@ -502,7 +502,7 @@ def comment_delete(request: HttpRequest, slug: str, token: str, comment_id: int)
 @require_POST
 def comments_delete(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """Delete the comments ticked on the admin page, all at once (after a spam wave)."""
-    poll = access.get_poll_for_admin(slug, token)
+    poll = access.get_poll_for_admin(slug, token, request)
     form = BulkCommentDeleteForm(request.POST)
     if form.is_valid():
         count = services.delete_comments(poll, form.cleaned_data["comment"])

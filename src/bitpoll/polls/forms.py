@@ -799,3 +799,35 @@ class InviteForm(forms.Form):
 
 class RecoveryForm(forms.Form):
     email = forms.EmailField(label=_("The e-mail address you gave when creating the poll"))
+
+
+class AccessForm(forms.Form):
+    """Who may answer, and how answers are tied to accounts (shown with accounts on)."""
+
+    answer_access = forms.ChoiceField(
+        label=_("Who may answer"), choices=Poll.AnswerAccess.choices, widget=forms.RadioSelect
+    )
+    one_answer_per_account = forms.BooleanField(
+        label=_("Only one answer per account"), required=False
+    )
+    edit_requires_account = forms.BooleanField(
+        label=_("Participants may not change answers without an account"),
+        required=False,
+        help_text=_("Edit links stop working; answers made while logged in stay editable."),
+    )
+
+    @classmethod
+    def initial_for(cls, poll: Poll) -> dict[str, object]:
+        return {
+            "answer_access": poll.answer_access,
+            "one_answer_per_account": poll.one_answer_per_account,
+            "edit_requires_account": poll.edit_requires_account,
+        }
+
+
+class AccountInviteForm(forms.Form):
+    invitee = forms.CharField(
+        label=_("Invite a user or group"),
+        max_length=254,
+        help_text=_("A user name, an account's e-mail address, or a group's short name."),
+    )

@@ -534,6 +534,9 @@ class Entry(models.Model):
     # Defaults in the database too: answers are inserted by hand-written SQL (sql.py).
     email = models.EmailField(_("e-mail address"), blank=True, default="", db_default="")
     language = models.CharField(max_length=10, default="en", db_default="en", editable=False)
+    # The account's id in polls with one answer per account, else null: the constraint below
+    # then lets only one answer per poll hold it, however many requests race.
+    account_key = models.BigIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -547,6 +550,11 @@ class Entry(models.Model):
                 fields=["poll", "name_key"],
                 condition=~Q(name_key=""),
                 name="polls_entry_one_answer_per_name",
+            ),
+            models.UniqueConstraint(
+                fields=["poll", "account_key"],
+                condition=Q(account_key__isnull=False),
+                name="polls_entry_one_answer_per_account",
             ),
         ]
 

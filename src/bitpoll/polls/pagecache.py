@@ -372,7 +372,7 @@ def _fill(request: HttpRequest, poll: Poll, page: Page, visitor: Visitor) -> Fil
         elif kind == "you" and own is not None:
             values[index] = render_to_string(
                 "polls/_you.html",
-                {"own_entry": own, "edit_url": visitor.edit_url},
+                {"own_entry": own, "edit_url": access.edit_url_shown(poll, visitor.edit_url)},
                 request,
             ).encode()
         elif kind == "title":

@@ -51,6 +51,10 @@ class SlugTaken(Exception):
     """The custom link name was taken between validation and saving."""
 
 
+class AccountTaken(Exception):
+    """The poll takes one answer per account, and this account has answered."""
+
+
 class NameTaken(Exception):
     """In a poll with one answer per name, another answer holds this name (see names.py)."""
 
@@ -139,12 +143,30 @@ def create_poll(
 @transaction.atomic
 def update_poll(poll: Poll, fields: Mapping[str, object]) -> None:
     was_one_per_name = poll.one_answer_per_name
+    was_one_per_account = poll.one_answer_per_account
     for name, value in fields.items():
         setattr(poll, name, value)
     poll.save()
     if poll.one_answer_per_name != was_one_per_name:
         sync_name_keys(poll)
+    if poll.one_answer_per_account != was_one_per_account:
+        sync_account_keys(poll)
     poll.touch()
+
+
+def sync_account_keys(poll: Poll) -> None:
+    """Set account_key for the poll's current one-answer-per-account setting; where an account
+    already answered twice, its first answer holds the key (the others stay as they are)."""
+    poll.entries.exclude(account_key=None).update(account_key=None)
+    if not poll.one_answer_per_account:
+        return
+    first: dict[int, int] = {}
+    for pk, user_id in (
+        poll.entries.exclude(user=None).order_by("created", "pk").values_list("pk", "user_id")
+    ):
+        first.setdefault(user_id, pk)
+    for user_id, pk in first.items():
+        Entry.objects.filter(pk=pk).update(account_key=user_id)
 
 
 @transaction.atomic
@@ -230,6 +252,7 @@ def add_entry(
     name: str,
     answers: Mapping[int, Answer],
     admit: Callable[[], None] | None = None,
+    user_id: int | None = None,
     email: str = "",
     language: str = "en",
 ) -> tuple[Entry, str]:
@@ -242,6 +265,7 @@ def add_entry(
     """
     raw, hashed = tokens.new_token()
     key = _name_key(poll, name)
+    account_key = user_id if user_id is not None and poll.one_answer_per_account else None
     # In SQL written once (see sql.py): answers come in bursts, and the ORM's query
     # compilation was most of their cost.
     now = timezone.now()
@@ -250,13 +274,23 @@ def add_entry(
             if admit is not None:
                 admit()
             entry_id = sql.insert_entry(
-                poll.pk, name, key, hashed, now, email=email, language=language
+                poll.pk,
+                name,
+                key,
+                hashed,
+                now,
+                user_id,
+                account_key,
+                email=email,
+                language=language,
             )
             sql.insert_votes(
                 entry_id, ((oid, a.choice_id, a.comment) for oid, a in answers.items())
             )
             poll.touch()
     except IntegrityError:
+        if account_key is not None and poll.entries.filter(account_key=account_key).exists():
+            raise AccountTaken(name) from None
         if _name_taken(poll, key):
             raise NameTaken(name) from None
         raise
@@ -265,6 +299,8 @@ def add_entry(
         poll_id=poll.pk,
         name=name,
         name_key=key,
+        user_id=user_id,
+        account_key=account_key,
         edit_token_hash=hashed,
         created=now,
         updated=now,

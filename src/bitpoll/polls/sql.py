@@ -40,12 +40,18 @@ POLL_FIELDS = tuple(
         "created",
         "results_visibility",
         "require_all_answers",
+        # What access.may_answer() and access.manages() read (accounts).
+        "answer_access",
+        "one_answer_per_account",
+        "edit_requires_account",
+        "owner_id",
+        "owner_group_id",
     }
 )
 # The fields each INSERT fills; the tests check that they are all of the model's fields.
 ENTRY_FIELDS = (
-    "poll", "name", "name_key", "edit_token_hash", "user", "created", "updated", "email",
-    "language",
+    "poll", "name", "name_key", "edit_token_hash", "user", "account_key", "created", "updated",
+    "email", "language",
 )  # fmt: skip
 VOTE_FIELDS = ("entry", "option", "choice", "comment")
 
@@ -157,13 +163,16 @@ def insert_entry(
     edit_token_hash: str,
     now: dt.datetime,
     user_id: int | None = None,
+    account_key: int | None = None,
     email: str = "",
     language: str = "en",
 ) -> int:
-    """Insert an entry; return its id. A name_key taken in the poll raises IntegrityError."""
+    """Insert an entry; return its id. A name_key or account_key taken in the poll raises
+    IntegrityError."""
     stored = connection.ops.adapt_datetimefield_value(now)
     params: list[Any] = [
-        poll_id, name, name_key, edit_token_hash, user_id, stored, stored, email, language,
+        poll_id, name, name_key, edit_token_hash, user_id, account_key, stored, stored, email,
+        language,
     ]  # fmt: skip
     statements = _statements()
     with connection.cursor() as cursor:

@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from bitpoll.polls import admin_views, mail_views, views
+from bitpoll.polls import access_views, admin_views, mail_views, views
 
 
 class IdConverter:
@@ -60,6 +60,14 @@ urlpatterns = [
         name="admin_option_rename",
     ),
     path(_admin + "scale/", admin_views.scale, name="admin_scale"),
+    path(_admin + "access/", access_views.access_settings, name="admin_access"),
+    path(_admin + "access/owner/", access_views.transfer, name="admin_transfer"),
+    path(_admin + "access/invite/", access_views.invite, name="admin_invite"),
+    path(
+        _admin + "access/invite/<id:invitation_id>/remove/",
+        access_views.uninvite,
+        name="admin_uninvite",
+    ),
     path(_admin + "close/", admin_views.close, name="admin_close"),
     path(_admin + "reopen/", admin_views.reopen, name="admin_reopen"),
     path(_admin + "delete/", admin_views.delete, name="admin_delete"),

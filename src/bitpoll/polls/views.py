@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -27,7 +29,7 @@ from bitpoll.polls import (
     tokens,
 )
 from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
-from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, Entry, Poll
+from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, AnswerAccess, Entry, Poll, Watch
 from bitpoll.polls.names import name_key
 from bitpoll.ratelimit import limits
 
@@ -42,6 +44,7 @@ def create(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 # Counted in the same transaction: a poll that is not created does not count.
+                owner = _account(request)
                 with transaction.atomic():
                     limits.check(request, "polls")
                     poll, token = services.create_poll(
@@ -52,10 +55,13 @@ def create(request: HttpRequest) -> HttpResponse:
                         options=data["parsed_options"],
                         scale=YES_NO_SCALE if data["scale"] == "yesno" else DEFAULT_SCALE,
                         slug=data["slug"],
+                        owner=owner,
                         **data["settings"],
                         **_mail_settings(request, data),
                     )
                     _poll_created(poll, token, data)
+                    if owner is not None and _watches_by_default(owner):
+                        Watch.objects.create(poll=poll, user=owner)
             except services.SlugTaken:
                 form.add_error("slug", _("This link name is taken. Pick another."))
             else:
@@ -88,6 +94,29 @@ def _poll_created(poll: Poll, token: str, data: dict[str, object]) -> None:
         notify.created(poll, token)
         if data.get("watch"):
             lifecycle.watch(poll, poll.creator_email)
+
+
+def _account(request: HttpRequest) -> Any:
+    """The logged-in user (accounts on), else None; no query for visitors without a session."""
+    return request.user if access.logged_in(request) else None
+
+
+def _watches_by_default(user: Any) -> bool:
+    from bitpoll.accounts.models import Profile
+
+    return Profile.objects.filter(user=user, watch_by_default=True).exists()
+
+
+def _display_name(user: Any) -> str:
+    from bitpoll.accounts.profiles import display_name
+
+    return display_name(user)
+
+
+def _refused(request: HttpRequest, poll: Poll) -> HttpResponse:
+    """403: this poll takes answers and comments only from people logged in, or invited."""
+    ctx = {"poll": poll, "needs_login": not access.logged_in(request)}
+    return render(request, "polls/answer_refused.html", ctx, status=403)
 
 
 def _answer_form(
@@ -145,16 +174,33 @@ def _render_poll(
         answered=bool(extra.get("answered_variant")),
         slot=pagecache.slot if slotted else None,
     )
-    ctx["form"] = _answer_form(poll, data, post, taken=taken) if poll.is_open else None
+    # The shared page is for strangers: a restricted poll shows them no form (people logged in
+    # or invited hold a session cookie and get a page of their own, see poll_page).
+    may = poll.answer_access == AnswerAccess.ANYONE if slotted else access.may_answer(request, poll)
+    account = None if slotted else _account(request)
+    ctx["form"] = _answer_form(poll, data, post, taken=taken) if poll.is_open and may else None
+    ctx["answer_refused"] = poll.is_open and not may
+    if account is not None:
+        ctx["account_entries"] = list(poll.entries.filter(user=account))
+        if access.manages(account, poll):
+            ctx["manage_url"] = poll.admin_url(access.ACCOUNT_TOKEN)
+        form = ctx["form"]
+        if form is not None:
+            # The answer is saved under the account's name, whatever the field holds.
+            form.initial["name"] = _display_name(account)  # type: ignore[attr-defined]
+            name = form.fields["name"]  # type: ignore[attr-defined]
+            name.widget.attrs["readonly"] = True
+            name.help_text = _("Answers made while logged in show your account's display name.")
     ctx.update(_grid_answer_context(ctx["form"]))  # type: ignore[arg-type]
     author = data.own_entry.name if data.own_entry else ""
     ctx["comment_form"] = CommentForm(
         initial={"author": extra["slots"]["author"] if slotted else author}  # type: ignore[index]
     )
-    ctx["edit_url"] = (
+    ctx["edit_url"] = access.edit_url_shown(
+        poll,
         reverse("polls:entry", args=[poll.slug, data.own_entry.pk, viewer.entry_token])
         if data.own_entry
-        else ""
+        else "",
     )
     ctx.update(extra)
     if slotted:
@@ -166,6 +212,9 @@ def _render_poll(
 @never_cache  # the page shows the viewer's own edit link
 @require_safe
 def poll_page(request: HttpRequest, slug: str) -> HttpResponseBase:
+    if request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+        # Logged in, or holding invitations: a page of its own, not the one shared by everyone.
+        return _render_poll(request, access.get_poll(slug))
     return pagecache.serve(
         request, slug, lambda extra: _render_poll(request, access.get_poll(slug), extra=extra)
     )
@@ -202,6 +251,8 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     if not poll.is_open:
         _closed_message(request, poll)
         return redirect(poll)
+    if not access.may_answer(request, poll):
+        return _refused(request, poll)
     # Each stored answer bumped the version once, so a poll has at most version - 1 answers
     # and only a poll whose version is that high needs them counted.
     if poll.version > MAX_ANSWERS_PER_POLL and sql.count_entries(poll.pk) >= MAX_ANSWERS_PER_POLL:
@@ -213,6 +264,10 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
         # Shown with the whole page (and the whole poll); the errors are found again there.
         return _render_poll(request, access.get_poll(slug), post=request.POST, status=400)
     name = form.cleaned_data["name"]
+    account = _account(request)
+    if account is not None:
+        # Tied to the account, the answer shows its (current) display name.
+        name = _display_name(account)
     email = form.cleaned_data.get("email") or ""
     invited = mail_views.invitation_ids(request)
     language = getattr(request, "LANGUAGE_CODE", "en") if email else "en"
@@ -227,11 +282,17 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
                 name,
                 form.cleaned_data["answers"],
                 admit=lambda: limits.check(request, "answers", poll=poll.pk),
+                user_id=account.pk if account is not None else None,
                 email=email,
                 language=language,
             )
             if email or invited:
                 lifecycle.after_answer(poll, entry, token, invited)
+    except services.AccountTaken:
+        messages.error(
+            request, _("This poll takes one answer per account, and you have answered already.")
+        )
+        return redirect(f"{poll.get_absolute_url()}#you")
     except services.NameTaken:
         taken = frozenset({name_key(name)})
         return _render_poll(
@@ -270,7 +331,8 @@ def edit_entry_page(
             _closed_message(request, poll)
             return redirect(poll)
         if form.is_valid():
-            name = form.cleaned_data["name"]
+            # An answer tied to an account keeps the account's name.
+            name = entry.name if entry.user_id is not None else form.cleaned_data["name"]
             try:
                 services.update_entry(entry, name, form.cleaned_data["answers"])
             except services.NameTaken:
@@ -309,7 +371,7 @@ def edit_entry_page(
 @require_http_methods(["GET", "HEAD", "POST"])
 def entry(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpResponse:
     poll = access.get_poll(slug)
-    entry = access.get_entry_for_holder(poll, entry_id, token)
+    entry = access.get_entry_for_holder(poll, entry_id, token, request)
     here = reverse("polls:entry", args=[slug, entry.pk, token])
     viewer = access.viewer(request)
     # Opening a link changes nothing about who this browser is: a link can be sent by
@@ -335,7 +397,7 @@ def entry(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpRes
 def entry_adopt(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpResponse:
     """Make this browser the answer's owner (its answer on the poll page, its comments)."""
     poll = access.get_poll(slug)
-    entry = access.get_entry_for_holder(poll, entry_id, token)
+    entry = access.get_entry_for_holder(poll, entry_id, token, request)
     messages.success(
         request, _("This browser now remembers the answer of %(name)s.") % {"name": entry}
     )
@@ -347,7 +409,7 @@ def entry_adopt(request: HttpRequest, slug: str, entry_id: int, token: str) -> H
 @require_POST
 def entry_delete(request: HttpRequest, slug: str, entry_id: int, token: str) -> HttpResponse:
     poll = access.get_poll(slug)
-    entry = access.get_entry_for_holder(poll, entry_id, token)
+    entry = access.get_entry_for_holder(poll, entry_id, token, request)
     if not poll.is_open:
         _closed_message(request, poll)
         return redirect(poll)
@@ -361,6 +423,8 @@ def entry_delete(request: HttpRequest, slug: str, entry_id: int, token: str) -> 
 @require_POST
 def comment_add(request: HttpRequest, slug: str) -> HttpResponse:
     poll = access.get_poll(slug)
+    if not access.may_answer(request, poll):
+        return _refused(request, poll)
     if not poll.allow_comments:
         messages.error(request, _("Comments are turned off for this poll."))
         return redirect(poll)

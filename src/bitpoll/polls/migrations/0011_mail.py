@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("polls", "0009_vote_read_indexes"),
+        ("polls", "0010_accounts_ui"),
     ]
 
     operations = [
