@@ -22,7 +22,7 @@ pytest.importorskip("playwright.sync_api")
 
 # The browser tests' own fixture: one chromium per module, skipped with the reason when missing.
 from browser.conftest import browser  # noqa: E402, F401
-from browser.pages import answer_poll, create_plain_poll, date_label  # noqa: E402
+from browser.pages import answer_poll, create_plain_poll, slot_label  # noqa: E402
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
@@ -53,7 +53,7 @@ def test_a_whole_session_leaves_no_token_in_logs_or_referers(
 
         bob = context().new_page()
         bob.goto(created.public_url)
-        answer_poll(bob, "Bob", {f"{date_label(day)} 18:00": "Yes"})
+        answer_poll(bob, "Bob", {slot_label(day, "18:00"): "Yes"})
         edit_link = bob.get_by_label("Your edit link").input_value()
         edit_token = edit_link.rstrip("/").rsplit("/", 1)[-1]
 
