@@ -120,7 +120,9 @@ def test_settings_are_mapped(sample_url: str) -> None:
     members = _poll("wCPFzIIjrT")
     assert members.answer_access == Poll.AnswerAccess.INVITED
     assert (members.allow_anonymous, members.require_name) == (False, True)
-    assert members.hide_participant_names  # show_results=summary
+    assert members.summary_only and not members.hide_participant_names  # show_results=summary
+    assert not members.require_all_answers
+    assert members.participant_order == Poll.ParticipantOrder.TIME
     fest = _poll("sommerfest-essen")
     assert fest.listed_publicly and fest.allow_anonymous and not fest.require_name
     assert fest.description.startswith("Wir planen das **Sommerfest**")

@@ -34,8 +34,8 @@ User = get_user_model()
 
 
 KINDS = {"universal": Poll.Kind.TEXT, "date": Poll.Kind.DATE, "datetime": Poll.Kind.DATETIME}
-# show_results of the original -> (who sees the results, hide names). "summary" shows the
-# summary without the table of votes: the closest here is hiding who answered what.
+# show_results of the original -> (who sees the results, totals only). "summary" shows the
+# summary without the table of votes: our summary-only mode.
 SHOW_RESULTS = {
     "complete": (Poll.Visibility.ALWAYS, False),
     "summary": (Poll.Visibility.ALWAYS, True),
@@ -67,8 +67,6 @@ DROPPED_SETTINGS = {
         "imported ones have none, so only the poll's admins can change them"
     ),
     "show_score_in_summary": "the summary here always shows counts and the score",
-    "vote_all": "mapped later: the vote-all setting (require_all_answers) is being added",
-    "sorting": "mapped later: the participant order setting is being added",
 }
 # Value each setting has in the original when it means "nothing special".
 SETTING_DEFAULTS: dict[str, Any] = {
@@ -77,8 +75,6 @@ SETTING_DEFAULTS: dict[str, Any] = {
     "use_user_timezone": False,
     "allow_unauthenticated_vote_changes": None,  # always reported: the rule differs
     "show_score_in_summary": False,
-    "vote_all": False,
-    "sorting": 0,
 }
 
 
@@ -440,8 +436,9 @@ def _plan_polls(source: Source, options: Options, result: Plan) -> None:
         "zone, due date (-> deadline), creation time, owner and owning group; anonymous_allowed, "
         "public_listening (-> listed on the home page), require_login / require_invitation "
         "(-> who may answer), one_vote_per_user (-> one answer per account), allow_comments, "
-        "hide_participants, show_results (complete/never/after vote -> who sees the results; "
-        "summary -> names hidden)",
+        "hide_participants, vote_all (-> every option needs an answer), sorting (-> order of "
+        "participants: by time or by name), show_results (complete/never/after vote -> who "
+        "sees the results; summary -> only the totals)",
     )
 
 
@@ -465,18 +462,17 @@ def _plan_poll(
         zone_name = "UTC"
         zone = convert.zone_or_none("UTC")
     assert zone is not None
-    visibility, hide = SHOW_RESULTS.get(str(poll.get("show_results") or "complete"), (None, False))
+    visibility, summary_only = SHOW_RESULTS.get(
+        str(poll.get("show_results") or "complete"), (None, False)
+    )
     if visibility is None:
         report.note(
             "adjusted", f"poll {old}: unknown show_results {poll['show_results']!r}, admins only"
         )
         visibility = Poll.Visibility.ADMIN_ONLY
-    if str(poll.get("show_results")) in ("summary", "summary after vote"):
-        report.note(
-            "mapped",
-            f"poll {old}: show_results={poll['show_results']} shown with participants' names "
-            "hidden (mapped later: the summary-only setting is being added)",
-        )
+    sorting = poll.get("sorting") or 0
+    if str(sorting) not in ("0", "1"):
+        report.note("adjusted", f"poll {old}: unknown sorting {sorting!r}, by time")
     access = AnswerAccess.ANYONE
     if convert.as_bool(poll.get("require_invitation")):
         access = AnswerAccess.INVITED
@@ -507,7 +503,12 @@ def _plan_poll(
         "allow_anonymous": anonymous,
         "require_name": not anonymous,
         "results_visibility": visibility,
-        "hide_participant_names": hide or convert.as_bool(poll.get("hide_participants")),
+        "hide_participant_names": convert.as_bool(poll.get("hide_participants")),
+        "summary_only": summary_only,
+        "require_all_answers": convert.as_bool(poll.get("vote_all", False)),
+        "participant_order": (
+            Poll.ParticipantOrder.NAME if str(sorting) == "1" else Poll.ParticipantOrder.TIME
+        ),
         "allow_comments": convert.as_bool(poll.get("allow_comments", True)),
         "listed_publicly": convert.as_bool(poll.get("public_listening")),
         "answer_access": access,
