@@ -33,15 +33,30 @@ def accounts_on(settings: Any) -> Any:
     return settings
 
 
+class SentMail:
+    """The real sink (tests/smtpsink.py), reached through the outbox and its sender: each
+    wait_for() first runs the sender once, as `bitpoll send-mail` would."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+
+    def wait_for(self, count: int, timeout: float = 30) -> Any:
+        from bitpoll.mail import sender
+
+        sender.run_once()
+        return self.sink.wait_for(count, timeout=timeout)
+
+
 @pytest.fixture
 def mail_to_sink(settings: Any, smtp_sink: Any) -> Any:
-    """Django sends through SMTP to the real sink (tests/smtpsink.py)."""
+    """Mail goes into the outbox; the sender delivers it by SMTP to the real sink."""
+    settings.MAIL_ENABLED = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = smtp_sink.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    return smtp_sink
+    return SentMail(smtp_sink)
 
 
 def make_user(username: str, *, superuser: bool = False, display_name: str = "") -> Any:

@@ -100,6 +100,25 @@ def enqueue(
     return row
 
 
+def enqueue_text(to: str, kind: str, subject: str, text: str, *, language: str) -> Message | None:
+    """Store a plain-text mail its caller has rendered already (the accounts app's mails).
+
+    Like enqueue(): call it inside the event's transaction; None when no mail is configured."""
+    if not enabled() or not to:
+        return None
+    return Message.objects.create(
+        to=to,
+        kind=kind[:40],
+        language=language,
+        subject=" ".join(subject.split())[:255],
+        text=text.strip() + "\n",
+        html="",
+        headers={},
+        attachments=[],
+        message_id=make_msgid(domain=_domain()),
+    )
+
+
 def store(rows: Iterable[Message | None]) -> int:
     """Save the rows of enqueue(..., save=False) in a few statements; returns how many."""
     found = [row for row in rows if row is not None]
