@@ -23,7 +23,10 @@ def test_it_hides_the_honeypot_from_people_screen_readers_and_the_tab_key(world:
     assert 'autocomplete="off"' in field.group(0)
     assert "required" not in field.group(0)
     # Kept out of sight by the stylesheet, not by an inline style the CSP would block.
-    css = world.dave.client.get("/static/bitpoll/css/polls.css")
+    # The page links the stylesheet by its hashed name (only those are served).
+    linked = re.search(r'href="(/static/bitpoll/css/polls[^"]*\.css)"', html)
+    assert linked is not None
+    css = world.dave.client.get(linked.group(1))
     text = b"".join(css.streaming_content) if css.streaming else css.content  # type: ignore[attr-defined]
     assert b".honeypot { display: none; }" in text
 
