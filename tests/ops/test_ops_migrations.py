@@ -27,6 +27,10 @@ FIRST_RELEASE = "before the first release (0.1.0): no older release serves besid
 REVIEWED: dict[tuple[str, str], str] = {
     ("polls", "0003_poll_listed_publicly"): FIRST_RELEASE,
     ("polls", "0004_entry_name_key"): FIRST_RELEASE,
+    ("polls", "0007_poll_require_all_answers"): FIRST_RELEASE,
+    ("polls", "0008_participant_order_summary_only"): FIRST_RELEASE,
+    ("polls", "0010_accounts_ui"): FIRST_RELEASE,
+    ("polls", "0011_mail"): FIRST_RELEASE,
 }
 
 
