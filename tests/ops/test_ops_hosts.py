@@ -230,9 +230,6 @@ def test_a_login_on_one_host_is_a_session_on_the_other(
     assert status == 302 and "/admin/login/" in headers["location"]
 
 
-@pytest.mark.skip(
-    reason="the mail outbox and sender are not on this branch: the mail work adds this test "
-    "(start a sender on each host, queue N mails, assert each arrives in smtp_sink exactly once)"
-)
-def test_queued_mail_is_sent_once_when_every_host_runs_a_sender() -> None:
-    """Hook for the mail work: the `site` fixture gives two hosts on one database."""
+# Mail sent once when every host runs a sender: tests/mail/test_mail_processes.py
+# (test_two_senders_deliver_each_mail_once, two `bitpoll send-mail --loop` on one real PostgreSQL
+# in the run with BITPOLL_TEST_BACKEND=postgresql).
