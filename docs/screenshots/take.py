@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -122,14 +123,17 @@ def create_poll(page: Page) -> tuple[str, str]:
 
 def answer(page: Page, public_url: str, name: str, pattern: str) -> None:
     page.goto(public_url)
-    form = page.get_by_role("region", name="Your answer")
+    form = page.locator("#answer")
+    another = page.locator("#another")
+    if another.is_visible():  # this browser answered already: the row is folded away
+        another.check()
     form.get_by_role("textbox", name="Your name").fill(name)
-    for group, letter in zip(form.get_by_role("group").all(), pattern, strict=True):
-        group.get_by_role("radio", name=CHOICE[letter], exact=True).check()
+    # Each option is a radio group in the first row of the grid; a radio is "Option — Answer".
+    for group, letter in zip(form.get_by_role("radiogroup").all(), pattern, strict=True):
+        group.get_by_role("radio", name=re.compile(f" \u2014 {CHOICE[letter]}$")).check()
     if name == "Dmitri":
-        form.get_by_role("group").nth(3).get_by_role("textbox", name="Comment").fill(
-            "can join from 14:30"
-        )
+        form.get_by_text("Comments on single options").click()
+        form.locator(".answer-notes input").nth(3).fill("can join from 14:30")
     form.get_by_role("button", name="Save my answer").click()
     expect(page.get_by_text("Thank you, your answer is saved.")).to_be_visible()
     if name == "Chiara":
