@@ -99,7 +99,9 @@ def test_the_buttons_over_day_headings_survive_a_switch_of_zone(new_context: New
         form.get_by_role("button", name="No for all").click()
         wednesday.click()
         for time in ("01:00", "09:00", "10:00"):
-            expect(answer_radio(option_group(form, f"Wed 9 Dec 2026, {time}"), "Yes")).to_be_checked()
+            expect(
+                answer_radio(option_group(form, f"Wed 9 Dec 2026, {time}"), "Yes")
+            ).to_be_checked()
         viewer.check()
         expect(page.locator("#grid thead th[scope=colgroup]")).to_have_text(
             ["Tue 8 Dec 2026", "Wed 9 Dec 2026"]
