@@ -77,9 +77,8 @@ def option_group(scope: Page | Locator, label: str) -> Locator:
     starts with the label, so that a label the page writes longer still matches."""
     # Playwright writes the pattern between slashes, so a slash in it must be escaped too.
     pattern = "^" + re.escape(label).replace("/", "\\/")
-    name = re.compile(pattern)
-    # The edit page keeps one fieldset (a "group") per option.
-    return scope.get_by_role("radiogroup", name=name).or_(scope.get_by_role("group", name=name))
+    # The poll page and the edit page alike: a radiogroup per option in the answer row.
+    return scope.get_by_role("radiogroup", name=re.compile(pattern))
 
 
 def answer_radio(group: Locator, choice: str) -> Locator:

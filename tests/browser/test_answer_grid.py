@@ -224,3 +224,40 @@ def test_it_sorts_and_filters_a_wide_grid_on_a_wide_screen(new_context: NewConte
     # The names column stays in view while the grid scrolls sideways.
     sticky = wide.locator("#grid tbody th[scope=row]").first
     assert sticky.evaluate("h => getComputedStyle(h).position") == "sticky"
+
+
+def test_it_changes_an_answer_in_the_same_grid_row(new_context: NewContext) -> None:
+    """The edit page ("Change your answer") is the same row of the grid as answering: the
+    controls are named "Option — Answer", the keys and the group buttons work alike."""
+    alice = new_context().new_page()
+    created = create_plain_poll(alice, "Change it", "Free text", LUNCH)
+    dana = new_context().new_page()
+    dana.goto(created.public_url)
+    answer_poll(dana, "Dana", {"Lunch / Pizza": "Yes", "Lunch / Sushi": "No", "Salad": "No"})
+    dana.get_by_role("link", name="Change my answer").click()
+    expect(dana.get_by_role("heading", name="Change your answer")).to_be_visible()
+    grid = dana.get_by_role("region", name="Table of answers").get_by_role("table")
+    # One row of the grid, not a card per option; the saved answers are checked.
+    expect(grid.get_by_role("radio", name="Lunch / Pizza — Yes", exact=True)).to_be_checked()
+    expect(grid.get_by_role("radio", name="Salad — No", exact=True)).to_be_checked()
+    expect(grid.get_by_role("textbox", name="Your name")).to_have_value("Dana")
+    expect(dana.locator("fieldset.opt")).to_have_count(0)
+    dana.get_by_role("button", name="If need be for all").click()
+    dana.get_by_role("button", name="Yes for all of Lunch").click()
+    expect(answer_radio(option_group(grid, "Lunch / Sushi"), "Yes")).to_be_checked()
+    expect(answer_radio(option_group(grid, "Salad"), "If need be")).to_be_checked()
+
+    keys = dana.keyboard
+    live = dana.locator("#answer-live")
+    tab_to(dana, option_group(grid, "Lunch / Pizza"))
+    keys.press("n")  # Pizza: no, on to Sushi
+    expect(live).to_have_text("Lunch / Pizza — No")
+    keys.press("ArrowRight")  # on to Salad
+    keys.press("y")
+    expect(live).to_have_text("Salad — Yes")
+    dana.get_by_role("button", name="Save changes").click()
+    expect(dana.get_by_text("The answer is updated.")).to_be_visible()
+    row = dana.get_by_role("row").filter(
+        has=dana.get_by_role("rowheader", name=re.compile("^Dana"))
+    )
+    expect(row.get_by_role("cell")).to_have_text(["No", "Yes", "Yes"])

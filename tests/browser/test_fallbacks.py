@@ -11,7 +11,7 @@ pytest.importorskip("playwright", reason="the playwright package is not installe
 from playwright.sync_api import Page, expect
 
 from .conftest import PHONE, NewContext
-from .pages import answer_poll, create_plain_poll, slot_label
+from .pages import answer_poll, answer_radio, create_plain_poll, option_group, slot_label
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,15 @@ def test_it_creates_and_answers_a_poll_without_javascript(new_context: NewContex
     expect(bob.get_by_role("button", name="Next month")).to_have_count(0)
     first = slot_label(dt.date(2031, 3, 3), "09:00\u201310:00")
     answer_poll(bob, "Bob", {first: "Yes"})
+    # Changing the answer is the same grid row, plain radios that need no script.
+    second = slot_label(dt.date(2031, 3, 3), "14:00")
+    bob.get_by_role("link", name="Change my answer").click()
+    expect(answer_radio(option_group(bob, first), "Yes")).to_be_checked()
+    answer_radio(option_group(bob, second), "If need be").check()
+    bob.get_by_role("button", name="Save changes").click()
+    expect(bob.get_by_text("The answer is updated.")).to_be_visible()
+    bob.get_by_role("link", name="Change my answer").click()
+    expect(answer_radio(option_group(bob, second), "If need be")).to_be_checked()
 
     alice.goto(created.admin_url)
     expect(alice.get_by_role("paragraph").filter(has_text="Best so far:")).to_contain_text(first)

@@ -13,7 +13,7 @@ pytest.importorskip("playwright", reason="the playwright package is not installe
 from playwright.sync_api import Page, expect
 
 from .conftest import NewContext
-from .pages import answer_form, create_plain_poll, option_group
+from .pages import answer_form, answer_radio, create_plain_poll, option_group
 
 pytestmark = pytest.mark.browser
 
@@ -76,3 +76,39 @@ def test_it_shows_slots_in_the_viewers_zone_with_the_right_weekday(
     ).to_be_visible()
     assert day_headings(kiritimati) == ["Wed 9 Dec 2026"]
     assert time_headings(kiritimati) == ["12:00", "14:00\u201315:00"]
+
+
+def test_the_buttons_over_day_headings_survive_a_switch_of_zone(new_context: NewContext) -> None:
+    """when.js rebuilds the day headings on a switch; the "Yes for all of <day>" buttons
+    over them must come back, and act on the columns under the new headings."""
+    alice = new_context(timezone_id=POLL_ZONE).new_page()
+    # Berlin: all three on Wednesday. Los Angeles: 16:00 on Tuesday, 00:00 and 01:00 on Wednesday.
+    slots = ["2026-12-09 01:00", "2026-12-09 09:00", "2026-12-09 10:00"]
+    created = create_plain_poll(alice, "Day buttons", "Dates and times", slots)
+    page = new_context(timezone_id="America/Los_Angeles").new_page()
+    page.goto(created.public_url)
+    form = answer_form(page)
+    wednesday = form.get_by_role("button", name="Yes for all of Wed 9 Dec 2026")
+    tuesday = option_group(form, "Tue 8 Dec 2026, 16:00")
+    late = [option_group(form, f"Wed 9 Dec 2026, {t}") for t in ("00:00", "01:00")]
+    viewer = page.get_by_role("radio", name="your time zone (America/Los_Angeles)")
+    poll = page.get_by_role("radio", name=f"the poll\u2019s time zone ({POLL_ZONE})")
+    for _ in range(2):  # back and forth, twice
+        poll.check()
+        expect(page.locator("#grid thead th[scope=colgroup]")).to_have_text(["Wed 9 Dec 2026"])
+        form.get_by_role("button", name="No for all").click()
+        wednesday.click()
+        for time in ("01:00", "09:00", "10:00"):
+            expect(
+                answer_radio(option_group(form, f"Wed 9 Dec 2026, {time}"), "Yes")
+            ).to_be_checked()
+        viewer.check()
+        expect(page.locator("#grid thead th[scope=colgroup]")).to_have_text(
+            ["Tue 8 Dec 2026", "Wed 9 Dec 2026"]
+        )
+        form.get_by_role("button", name="No for all").click()
+        expect(wednesday).to_have_count(1)
+        wednesday.click()
+        expect(answer_radio(tuesday, "No")).to_be_checked()
+        for group in late:
+            expect(answer_radio(group, "Yes")).to_be_checked()

@@ -352,12 +352,22 @@ def edit_entry_page(
                 form.initial[f"o{option.pk}"] = str(vote.choice_id)
                 form.initial[f"c{option.pk}"] = vote.comment
         status = 200
+    groups, cells = page.header(poll, data.options)
+    option_rows = form.option_rows()
     ctx = {
         "poll": poll,
         "entry": entry,
         **(extra or {}),
         "form": form,
         "choices": data.choices,
+        # The answer in a row of the grid, as on the poll page (no results under it).
+        "grid_form": True,
+        "show_results": False,
+        "option_rows": option_rows,
+        "answer_choices": page.answer_keys(data.choices),
+        "groups": groups,
+        "columns": [(cell, None) for cell in cells],
+        "open_comments": any(comment.value() for _option, _field, comment in option_rows),
         "action": action,
         "delete_action": delete_action,
         "cancel_url": done_url,

@@ -122,25 +122,31 @@
     help.textContent = tools.getAttribute("data-keys") || "";
     tools.appendChild(help);
     tools.hidden = false;
-    var groupRow = row.closest("table").querySelector("thead tr.groups");
-    if (!groupRow) return;
-    var column = 0;
+    var table = row.closest("table");
     var picks = Array.prototype.slice.call(row.querySelectorAll(".picks"));
-    Array.prototype.forEach.call(groupRow.querySelectorAll("th"), function (th) {
-      var span = Number(th.getAttribute("colspan") || 1);
-      var members = picks.slice(column, column + span);
-      column += span;
-      var name = th.textContent.trim();
-      if (!name || span < 2) return;
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "group-all";  // its ✓ comes from the style sheet: not part of the heading's text
-      button.setAttribute("aria-label", (tools.getAttribute("data-all-in") || "")
-        .replace("%(answer)s", labels[best]).replace("%(group)s", name));
-      button.title = button.getAttribute("aria-label");
-      button.addEventListener("click", function () { setAll(best, members, button.title); });
-      th.appendChild(button);
-    });
+    function addGroupButtons() {
+      var groupRow = table.querySelector("thead tr.groups");
+      if (!groupRow) return;
+      var column = 0;
+      Array.prototype.forEach.call(groupRow.querySelectorAll("th"), function (th) {
+        var span = Number(th.getAttribute("colspan") || 1);
+        var members = picks.slice(column, column + span);
+        column += span;
+        var name = th.textContent.trim();
+        if (!name || span < 2 || th.querySelector(".group-all")) return;
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "group-all";  // its ✓ comes from the style sheet: not part of the heading's text
+        button.setAttribute("aria-label", (tools.getAttribute("data-all-in") || "")
+          .replace("%(answer)s", labels[best]).replace("%(group)s", name));
+        button.title = button.getAttribute("aria-label");
+        button.addEventListener("click", function () { setAll(best, members, button.title); });
+        th.appendChild(button);
+      });
+    }
+    addGroupButtons();
+    // when.js rebuilds the day headings when the viewer switches time zone: equip the new ones.
+    table.addEventListener("bitpoll:groups", addGroupButtons);
   }
 
   // Sorting the options by score and hiding the weak ones: the cells of each column move or
@@ -203,7 +209,8 @@
       var least = best * Number(filter.value) / 100;
       var changed = sort.value !== "given" || filter.value !== "0";
       table.classList.toggle("flat", changed);
-      if (groupRow) groupRow.hidden = changed;
+      var groups = table.querySelector("thead tr.groups");  // when.js may have rebuilt it
+      if (groups) groups.hidden = changed;
       rows.forEach(function (tr, r) {
         order.forEach(function (i) {
           var cell = original[r][i];

@@ -98,6 +98,7 @@
   function rebuildGroups(zone) {
     if (!groupRow) return;
     var fresh = groupRowCopy.cloneNode(true);
+    fresh.querySelectorAll(".group-all").forEach(function (b) { b.remove(); });
     var corner = fresh.querySelector(".grid-zone");
     if (corner) corner.textContent = zone;
     if (zone !== pollZone) {
@@ -117,8 +118,11 @@
         fresh.appendChild(th);
       });
     }
+    fresh.hidden = groupRow.hidden;
     groupRow.replaceWith(fresh);
     groupRow = fresh;
+    // poll.js puts its buttons ("yes for all of this day") on the new headings.
+    grid.dispatchEvent(new CustomEvent("bitpoll:groups"));
   }
 
   function show(zone) {
