@@ -6,6 +6,7 @@ are reached from links in mails, each carrying its own secret.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -135,7 +136,7 @@ def _invitations_page(
         "rows": rows,
         "mail_enabled": outbox.enabled(),
         "answered": sum(1 for r in rows if r.entry_id),
-        "can_remind": any(lifecycle.reminder_due(r) for r in rows if r.email),
+        "can_remind": any(lifecycle.reminder_due(r) for r in rows),
     }
     return render(request, "polls/admin/invitations.html", ctx, status=status)
 
@@ -192,6 +193,26 @@ def unsubscribe(request: HttpRequest, slug: str, watch_id: int, token: str) -> H
     if row is None:
         raise Http404
     return render(request, "polls/unsubscribe.html", {"poll": poll})
+
+
+@require_POST
+def watch_account(request: HttpRequest, slug: str) -> HttpResponse:
+    """A logged-in user watches the poll (news and the decision by mail) or stops."""
+    poll = access.get_poll(slug)
+    if not (settings.ACCOUNTS_ENABLED and request.user.is_authenticated):
+        raise Http404
+    if request.POST.get("watch") == "off":
+        lifecycle.unwatch_user(poll, request.user)
+        messages.success(request, _("You no longer watch this poll."))
+    else:
+        lifecycle.watch_user(poll, request.user)
+        messages.success(
+            request, _("You watch this poll: new answers and comments come by e-mail.")
+        )
+        if not request.user.email:
+            messages.warning(request, _("Your account has no e-mail address: no mail can come."))
+        _no_mail_note(request)
+    return redirect(poll)
 
 
 @never_cache
