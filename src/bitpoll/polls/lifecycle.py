@@ -133,7 +133,7 @@ def remind(poll: Poll) -> int:
     now = timezone.now()
     count = 0
     answered = _answered_users(poll)
-    for invitation in poll.invitations.select_for_update().select_related("user__profile"):
+    for invitation in poll.invitations.select_for_update().order_by("pk"):
         invitation.poll = poll
         if not reminder_due(invitation, answered):
             continue
