@@ -143,6 +143,15 @@ def test_invited_users_and_group_members_get_personal_links_and_reminders(
     assert Entry.objects.filter(poll=poll, user=mia).exists()
     page = client.get(admin + "invitations/").content.decode()
     assert 'id="remind-submit"' in page
+    assert "0 of 3 invitees answered" in page  # the group has members who have not
+    answer(logged_in(ivan), poll, "Ivan")
+    answer(logged_in(max_), poll, "Max")
+    page = client.get(admin + "invitations/").content.decode()
+    # nomail has no address: counted as not answered, but nobody to remind.
+    assert "2 of 3 invitees answered" in page and 'id="remind-submit"' not in page
+    Entry.objects.filter(user__in=[ivan, max_]).delete()
+    page = client.get(admin + "invitations/").content.decode()
+    assert "0 of 3 invitees answered" in page and 'id="remind-submit"' in page
     assert client.post(admin + "invitations/remind/").status_code == 302
     sender.run_once()
     assert len(accounts.wait_for(7)) == 7

@@ -98,14 +98,15 @@ def invite_account(poll: Poll, user: Any = None, group: Any = None) -> Invitatio
     return invitation
 
 
-def _answered_users(poll: Poll) -> set[int]:
+def answered_users(poll: Poll) -> set[int]:
+    """The ids of the users with an answer of their account to the poll."""
     return set(poll.entries.exclude(user=None).values_list("user_id", flat=True))
 
 
 def unanswered_members(invitation: Invitation, answered: set[int] | None = None) -> list[Any]:
     """The members of an invited group (as it was invited) without an answer of their own."""
     if answered is None:
-        answered = _answered_users(invitation.poll)
+        answered = answered_users(invitation.poll)
     return [m for m in notify.group_members(invitation) if m.pk not in answered]
 
 
@@ -117,7 +118,7 @@ def reminder_due(invitation: Invitation, answered: set[int] | None = None) -> bo
     if invitation.email:
         return True
     if answered is None:
-        answered = _answered_users(invitation.poll)
+        answered = answered_users(invitation.poll)
     if invitation.user_id is not None:
         return invitation.user_id not in answered and bool(
             notify.account(invitation.user, invitation.poll)[0]
@@ -132,7 +133,7 @@ def remind(poll: Poll) -> int:
     Returns the number of mails."""
     now = timezone.now()
     count = 0
-    answered = _answered_users(poll)
+    answered = answered_users(poll)
     for invitation in poll.invitations.select_for_update().order_by("pk"):
         invitation.poll = poll
         if not reminder_due(invitation, answered):
@@ -297,7 +298,7 @@ def _deadline_mails(poll: Poll) -> int:
             notify.deadline_reminder(poll, address, link, row, language)
             count += 1
 
-    answered = _answered_users(poll)
+    answered = answered_users(poll)
     for invitation in poll.invitations.filter(entry__isnull=True).select_related("user__profile"):
         invitation.poll = poll
         if invitation.email:

@@ -129,14 +129,24 @@ def _invitations_page(
     request: HttpRequest, poll: Poll, token: str, form: InviteForm, status: int
 ) -> HttpResponse:
     rows = list(poll.invitations.select_related("entry", "user", "group"))
+    answered = lifecycle.answered_users(poll)
+    count = 0
+    for row in rows:
+        # Users and groups answer with their accounts (a group: every member it had when invited).
+        by_account = not row.entry_id and (
+            (row.user_id is not None and row.user_id in answered)
+            or (row.group_id is not None and not lifecycle.unanswered_members(row, answered))
+        )
+        row.account_answered = by_account  # type: ignore[attr-defined]
+        count += 1 if row.entry_id or by_account else 0
     ctx = {
         "poll": poll,
         "token": token,
         "form": form,
         "rows": rows,
         "mail_enabled": outbox.enabled(),
-        "answered": sum(1 for r in rows if r.entry_id),
-        "can_remind": any(lifecycle.reminder_due(r) for r in rows),
+        "answered": count,
+        "can_remind": any(lifecycle.reminder_due(r, answered) for r in rows),
     }
     return render(request, "polls/admin/invitations.html", ctx, status=status)
 
