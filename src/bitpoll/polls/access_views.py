@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bitpoll.polls import access, services
+from bitpoll.polls import access, lifecycle, services
 from bitpoll.polls.forms import AccessForm, AccountInviteForm
-from bitpoll.polls.models import Invitation, Poll
+from bitpoll.polls.models import Poll
 
 
 def _poll(request: HttpRequest, slug: str, token: str) -> Poll:
@@ -140,7 +140,7 @@ def invite(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return redirect(_url(poll, token))
     try:
         with transaction.atomic():
-            Invitation.objects.create(poll=poll, user=user, group=group)
+            lifecycle.invite_account(poll, user=user, group=group)
     except IntegrityError:
         messages.error(request, _("“%(name)s” is invited already.") % {"name": value})
     else:

@@ -8,7 +8,9 @@ State changes here are service functions, each in one transaction with the mails
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -86,31 +88,90 @@ def invite(poll: Poll, addresses: Iterable[str]) -> int:
     return new
 
 
-def reminder_due(invitation: Invitation) -> bool:
-    return invitation.entry_id is None and invitation.reminder_count < settings.MAIL_MAX_REMINDERS
+@transaction.atomic
+def invite_account(poll: Poll, user: Any = None, group: Any = None) -> Invitation:
+    """Invite a user or a group (IntegrityError if invited already) and mail the personal
+    link to the user, or to each member the group has now."""
+    invitation = Invitation.objects.create(poll=poll, user=user, group=group)
+    notify.set_personal_token(invitation)  # the user's link; members' links derive their own
+    notify.invitation(invitation)
+    return invitation
+
+
+def answered_users(poll: Poll) -> set[int]:
+    """The ids of the users with an answer of their account to the poll."""
+    return set(poll.entries.exclude(user=None).values_list("user_id", flat=True))
+
+
+def unanswered_members(invitation: Invitation, answered: set[int] | None = None) -> list[Any]:
+    """The members of an invited group (as it was invited) without an answer of their own."""
+    if answered is None:
+        answered = answered_users(invitation.poll)
+    return [m for m in notify.group_members(invitation) if m.pk not in answered]
+
+
+def reminder_due(invitation: Invitation, answered: set[int] | None = None) -> bool:
+    """Whether "remind" would mail this invitee: not answered (an invited user counts as
+    answered by an entry of theirs), fewer reminders than allowed."""
+    if invitation.reminder_count >= settings.MAIL_MAX_REMINDERS or invitation.entry_id:
+        return False
+    if invitation.email:
+        return True
+    if answered is None:
+        answered = answered_users(invitation.poll)
+    if invitation.user_id is not None:
+        return invitation.user_id not in answered and bool(
+            notify.account(invitation.user, invitation.poll)[0]
+        )
+    return bool(unanswered_members(invitation, answered))
 
 
 @transaction.atomic
 def remind(poll: Poll) -> int:
-    """Remind the e-mail invitees who have not answered, within the per-invitee limit."""
+    """Remind the invitees who have not answered, within the per-invitee limit (for a
+    group, per invitation: each reminder goes to the members who have not answered).
+    Returns the number of mails."""
     now = timezone.now()
     count = 0
-    for invitation in poll.invitations.select_for_update().exclude(email=""):
-        if not reminder_due(invitation):
+    answered = answered_users(poll)
+    for invitation in poll.invitations.select_for_update().order_by("pk"):
+        invitation.poll = poll
+        if not reminder_due(invitation, answered):
             continue
-        notify.invitation(invitation, reminder=True)
+        members = unanswered_members(invitation, answered) if invitation.group_id else None
+        count += notify.invitation(invitation, reminder=True, members=members)
         invitation.reminded = now
         invitation.reminder_count += 1
         invitation.save(update_fields=["reminded", "reminder_count"])
-        count += 1
     return count
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of a secret from a URL (any characters) with the expected one."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 def get_invitation(poll: Poll, pk: int, token: str) -> Invitation | None:
-    invitation = poll.invitations.filter(pk=pk).exclude(token_hash="").first()
-    if invitation is None or not tokens.check_token(token, invitation.token_hash):
+    """The invitation whose personal link this is: an address's or a user's (secret checked
+    against the stored hash, or derived for a user's without one), or a group member's
+    (`<user id>.<secret>`, derived)."""
+    invitation = poll.invitations.filter(pk=pk).first()
+    if invitation is None:
         return None
-    return invitation
+    if invitation.group_id is not None:
+        member, _, _rest = token.partition(".")
+        if (
+            not member.isascii()
+            or not member.isdigit()
+            or not _same(token, notify.member_token(invitation, int(member)))
+        ):
+            return None
+        return invitation
+    if invitation.token_hash:
+        return invitation if tokens.check_token(token, invitation.token_hash) else None
+    if invitation.user_id is not None:
+        return invitation if _same(token, notify.personal_token(invitation)) else None
+    return None
 
 
 def after_answer(poll: Poll, entry: Entry, token: str, invited: Iterable[object]) -> None:
@@ -125,7 +186,10 @@ def record_answer(poll: Poll, invitation_ids: Iterable[object], entry: Entry) ->
     """Mark the invitations this browser came through as answered by `entry`."""
     ids = [i for i in invitation_ids if isinstance(i, int)]
     if ids:
-        poll.invitations.filter(pk__in=ids, entry__isnull=True).update(entry=entry)
+        # A group's invitation is answered member by member (by their accounts), not by one entry.
+        poll.invitations.filter(pk__in=ids, entry__isnull=True, group__isnull=True).update(
+            entry=entry
+        )
 
 
 # --- Watches ---
@@ -141,11 +205,37 @@ def watch(poll: Poll, address: str) -> Watch:
     return row
 
 
-def get_watch(poll: Poll, pk: int, token: str) -> Watch | None:
-    row = poll.watches.filter(pk=pk).exclude(token_hash="").first()
-    if row is None or not tokens.check_token(token, row.token_hash):
-        return None
+@transaction.atomic
+def watch_user(poll: Poll, user: Any) -> Watch:
+    """A logged-in user watches the poll (once)."""
+    row, made = Watch.objects.get_or_create(poll=poll, user=user)
+    if made or not row.token_hash:
+        notify.set_personal_token(row)
     return row
+
+
+def unwatch_user(poll: Poll, user: Any) -> int:
+    deleted, _ = poll.watches.filter(user=user).delete()
+    return deleted
+
+
+def get_watch(poll: Poll, pk: int, token: str) -> Watch | None:
+    row = poll.watches.filter(pk=pk).first()
+    if row is None:
+        return None
+    if row.token_hash:
+        return row if tokens.check_token(token, row.token_hash) else None
+    # A user's watch made without a stored hash (e.g. "watch my polls by default"): the
+    # secret is derived all the same.
+    return row if _same(token, notify.personal_token(row)) else None
+
+
+def _duplicate_watch(row: Watch) -> bool:
+    """A user's watch whose address also watches the poll as an address: that one mails."""
+    address, _ = notify.watch_address(row)
+    if not address:
+        return True
+    return bool(row.user_id) and row.poll.watches.filter(email__iexact=address).exists()
 
 
 def send_news(now: dt.datetime | None = None) -> int:
@@ -154,8 +244,10 @@ def send_news(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     quiet = now - dt.timedelta(minutes=settings.MAIL_WATCH_INTERVAL_MINUTES)
     count = 0
-    due = Watch.objects.exclude(email="").filter(Q(notified__isnull=True) | Q(notified__lte=quiet))
-    for row in due.select_related("poll").iterator():
+    due = Watch.objects.filter(Q(notified__isnull=True) | Q(notified__lte=quiet))
+    for row in due.select_related("poll", "user__profile").iterator():
+        if _duplicate_watch(row):
+            continue
         since = row.notified or row.created
         with transaction.atomic():
             entries = list(Entry.objects.filter(poll=row.poll, updated__gt=since).order_by("pk"))
@@ -189,19 +281,40 @@ def send_deadline_reminders(now: dt.datetime | None = None) -> int:
                 deadline_reminded=now
             ):
                 continue  # another sender got there first
-            seen: set[str] = set()
-            for invitation in poll.invitations.exclude(email="").filter(entry__isnull=True):
-                seen.add(invitation.email.lower())
-                notify.deadline_reminder(
-                    poll, invitation.email, notify.invitation_url(invitation), None
-                )
-                count += 1
-            for row in poll.watches.exclude(email=""):
-                if row.email.lower() not in seen:
-                    notify.deadline_reminder(
-                        poll, row.email, notify.outbox.absolute(poll.get_absolute_url()), row
-                    )
-                    count += 1
+            count += _deadline_mails(poll)
+    return count
+
+
+def _deadline_mails(poll: Poll) -> int:
+    """Invitees who have not answered get their personal link, watchers the poll's; each
+    address once."""
+    seen: set[str] = set()
+    count = 0
+
+    def send(address: str, language: str, link: str, row: Watch | None) -> None:
+        nonlocal count
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            notify.deadline_reminder(poll, address, link, row, language)
+            count += 1
+
+    answered = answered_users(poll)
+    for invitation in poll.invitations.filter(entry__isnull=True).select_related("user__profile"):
+        invitation.poll = poll
+        if invitation.email:
+            send(invitation.email, poll.language, notify.invitation_url(invitation), None)
+        elif invitation.user_id is not None:
+            if invitation.user_id not in answered:
+                address, language = notify.account(invitation.user, poll)
+                send(address, language, notify.invitation_url(invitation), None)
+        else:
+            for member in unanswered_members(invitation, answered):
+                address, language = notify.account(member, poll)
+                send(address, language, notify.invitation_url(invitation, member), None)
+    public = notify.outbox.absolute(poll.get_absolute_url())
+    for row in poll.watches.select_related("user__profile").order_by("pk"):
+        row.poll = poll
+        send(*notify.watch_address(row), public, row)
     return count
 
 

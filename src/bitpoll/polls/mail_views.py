@@ -6,6 +6,7 @@ are reached from links in mails, each carrying its own secret.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -128,14 +129,24 @@ def _invitations_page(
     request: HttpRequest, poll: Poll, token: str, form: InviteForm, status: int
 ) -> HttpResponse:
     rows = list(poll.invitations.select_related("entry", "user", "group"))
+    answered = lifecycle.answered_users(poll)
+    count = 0
+    for row in rows:
+        # Users and groups answer with their accounts (a group: every member it had when invited).
+        by_account = not row.entry_id and (
+            (row.user_id is not None and row.user_id in answered)
+            or (row.group_id is not None and not lifecycle.unanswered_members(row, answered))
+        )
+        row.account_answered = by_account  # type: ignore[attr-defined]
+        count += 1 if row.entry_id or by_account else 0
     ctx = {
         "poll": poll,
         "token": token,
         "form": form,
         "rows": rows,
         "mail_enabled": outbox.enabled(),
-        "answered": sum(1 for r in rows if r.entry_id),
-        "can_remind": any(lifecycle.reminder_due(r) for r in rows if r.email),
+        "answered": count,
+        "can_remind": any(lifecycle.reminder_due(r, answered) for r in rows),
     }
     return render(request, "polls/admin/invitations.html", ctx, status=status)
 
@@ -192,6 +203,26 @@ def unsubscribe(request: HttpRequest, slug: str, watch_id: int, token: str) -> H
     if row is None:
         raise Http404
     return render(request, "polls/unsubscribe.html", {"poll": poll})
+
+
+@require_POST
+def watch_account(request: HttpRequest, slug: str) -> HttpResponse:
+    """A logged-in user watches the poll (news and the decision by mail) or stops."""
+    poll = access.get_poll(slug)
+    if not (settings.ACCOUNTS_ENABLED and request.user.is_authenticated):
+        raise Http404
+    if request.POST.get("watch") == "off":
+        lifecycle.unwatch_user(poll, request.user)
+        messages.success(request, _("You no longer watch this poll."))
+    else:
+        lifecycle.watch_user(poll, request.user)
+        messages.success(
+            request, _("You watch this poll: new answers and comments come by e-mail.")
+        )
+        if not request.user.email:
+            messages.warning(request, _("Your account has no e-mail address: no mail can come."))
+        _no_mail_note(request)
+    return redirect(poll)
 
 
 @never_cache

@@ -4,16 +4,20 @@ Who gets what (docs/polls.md "Mail" lists the same):
 
 - created: the creator's address, if given: the public and admin links.
 - entry: a participant's address, if given: a copy of their edit link.
-- decision / cancelled: every participant address, watcher and e-mail invitee: the decision
-  with an .ics (METHOD:REQUEST), or its withdrawal (METHOD:CANCEL).
-- invitation / reminder: e-mail invitees: their personal link.
-- news: watchers, batched (lifecycle.py): new answers and comments, with an unsubscribe link.
+- decision / cancelled: every participant address, watcher and invitee (e-mail, user, the
+  members of an invited group): the decision with an .ics (METHOD:REQUEST), or its withdrawal
+  (METHOD:CANCEL).
+- invitation / reminder: invitees (e-mail, user, the members of an invited group): their
+  personal link.
+- news: watchers (addresses and users), batched (lifecycle.py): new answers and comments,
+  with an unsubscribe link.
 - closed, retention: the creator's address: the deadline closed the poll; the poll will be
   deleted soon.
 - recovery: an address that asked: one-time links that issue new admin links.
 
 Mails to a poll's people go out in the poll's language (the creator's when they created it),
-mails to one participant in that participant's language.
+mails to one participant in that participant's language, mails to an account in the account's
+language (its profile's, else the poll's), at the account's address; no address gets a mail twice.
 
 Personal links in invitations and unsubscribe links must be the same in every mail (a reminder
 repeats the invitation's link), but only their hash is stored: the raw secret is derived from
@@ -26,6 +30,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -41,6 +46,39 @@ def personal_token(row: Invitation | Watch) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def member_token(invitation: Invitation, user_id: int) -> str:
+    """The personal link secret of one member of an invited group: `<user id>.<hmac>`."""
+    message = f"bitpoll:member:{invitation.pk}:{user_id}:{invitation.created.isoformat()}"
+    digest = hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).digest()
+    return f"{user_id}." + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def account(user: Any, poll: Poll) -> tuple[str, str]:
+    """(address, language) for mail to an account: empty address for inactive accounts."""
+    if user is None or not user.is_active or not user.email:
+        return "", poll.language
+    profile = getattr(user, "profile", None)  # a missing profile raises an AttributeError
+    return user.email, (profile.language if profile and profile.language else poll.language)
+
+
+def group_members(invitation: Invitation) -> list[Any]:
+    """The members of an invited group as it was invited: who joined later is not mailed."""
+    if invitation.group_id is None:
+        return []
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(
+            bitpoll_memberships__group_id=invitation.group_id,
+            bitpoll_memberships__created__lte=invitation.created,
+            is_active=True,
+        )
+        .select_related("profile")
+        .order_by("pk")
+    )
+
+
 def set_personal_token(row: Invitation | Watch) -> str:
     """Give a saved row its link secret; return it."""
     raw = personal_token(row)
@@ -49,12 +87,11 @@ def set_personal_token(row: Invitation | Watch) -> str:
     return raw
 
 
-def invitation_url(invitation: Invitation) -> str:
+def invitation_url(invitation: Invitation, member: Any = None) -> str:
+    """The personal link; for a group invitation, that of one member (`member`)."""
+    secret = personal_token(invitation) if member is None else member_token(invitation, member.pk)
     return outbox.absolute(
-        reverse(
-            "polls:invitation",
-            args=[invitation.poll.slug, invitation.pk, personal_token(invitation)],
-        )
+        reverse("polls:invitation", args=[invitation.poll.slug, invitation.pk, secret])
     )
 
 
@@ -62,6 +99,13 @@ def unsubscribe_url(watch: Watch) -> str:
     return outbox.absolute(
         reverse("polls:unsubscribe", args=[watch.poll.slug, watch.pk, personal_token(watch)])
     )
+
+
+def watch_address(watch: Watch) -> tuple[str, str]:
+    """(address, language) a watch's mail goes to."""
+    if watch.user_id is not None:
+        return account(watch.user, watch.poll)
+    return watch.email, watch.poll.language
 
 
 def _unsubscribe_headers(watch: Watch) -> dict[str, str]:
@@ -123,10 +167,17 @@ def _decision_recipients(poll: Poll) -> list[tuple[str, str, Watch | None]]:
 
     for entry in poll.entries.exclude(email="").order_by("pk"):
         add(entry.email, entry.language)
-    for watch in poll.watches.exclude(email="").order_by("pk"):
-        add(watch.email, poll.language, watch)
-    for invitation in poll.invitations.exclude(email="").order_by("pk"):
-        add(invitation.email, poll.language)
+    for watch in poll.watches.select_related("user__profile").order_by("pk"):
+        watch.poll = poll
+        add(*watch_address(watch), watch)
+    for invitation in poll.invitations.select_related("user__profile").order_by("pk"):
+        if invitation.email:
+            add(invitation.email, poll.language)
+        elif invitation.user_id is not None:
+            add(*account(invitation.user, poll))
+        else:
+            for member in group_members(invitation):
+                add(*account(member, poll))
     return found
 
 
@@ -206,21 +257,43 @@ def cancelled(poll: Poll, options: list[Option]) -> int:
     return outbox.store(rows)
 
 
-def invitation(invitation: Invitation, reminder: bool = False) -> None:
+def invitation(
+    invitation: Invitation, reminder: bool = False, members: Iterable[Any] | None = None
+) -> int:
+    """Mail the personal link: to the address, to the invited user, or to each member of the
+    invited group (`members`: only these; default all members when it was invited). Returns
+    how many mails were queued."""
     poll = invitation.poll
-    outbox.enqueue(
-        invitation.email,
-        "polls/reminder" if reminder else "polls/invitation",
-        {"poll": poll, "invitation_url": invitation_url(invitation)},
-        language=poll.language,
-        poll=poll,
-    )
+    template = "polls/reminder" if reminder else "polls/invitation"
+    if invitation.email:
+        targets = [(invitation.email, poll.language, None)]
+    elif invitation.user_id is not None:
+        targets = [(*account(invitation.user, poll), None)]
+    else:
+        chosen = group_members(invitation) if members is None else members
+        targets = [(*account(m, poll), m) for m in chosen]
+    count = 0
+    for address, language, member in targets:
+        if not address:
+            continue
+        outbox.enqueue(
+            address,
+            template,
+            {"poll": poll, "invitation_url": invitation_url(invitation, member)},
+            language=language,
+            poll=poll,
+        )
+        count += 1
+    return count
 
 
 def news(watch: Watch, entries: Iterable[Entry], comments: Iterable[object]) -> None:
     poll = watch.poll
+    address, language = watch_address(watch)
+    if not address:
+        return
     outbox.enqueue(
-        watch.email,
+        address,
         "polls/news",
         {
             "poll": poll,
@@ -229,18 +302,20 @@ def news(watch: Watch, entries: Iterable[Entry], comments: Iterable[object]) -> 
             "public_url": _public(poll),
             "unsubscribe_url": unsubscribe_url(watch),
         },
-        language=poll.language,
+        language=language,
         headers=_unsubscribe_headers(watch),
         poll=poll,
     )
 
 
-def deadline_reminder(poll: Poll, address: str, link: str, watch: Watch | None) -> None:
+def deadline_reminder(
+    poll: Poll, address: str, link: str, watch: Watch | None, language: str | None = None
+) -> None:
     outbox.enqueue(
         address,
         "polls/deadline",
         {"poll": poll, "link": link, "unsubscribe_url": unsubscribe_url(watch) if watch else ""},
-        language=poll.language,
+        language=language or poll.language,
         headers=_unsubscribe_headers(watch) if watch else None,
         poll=poll,
     )

@@ -97,6 +97,7 @@ urlpatterns = [
         mail_views.unsubscribe,
         name="unsubscribe",
     ),
+    path("<str:slug>/watch/", mail_views.watch_account, name="watch_account"),
     path("<str:slug>/recover/<str:token>/", mail_views.recover, name="recover"),
     path(_admin + "decide/", mail_views.decide, name="admin_decide"),
     path(_admin + "undecide/", mail_views.undecide, name="admin_undecide"),

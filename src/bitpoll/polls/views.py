@@ -184,6 +184,9 @@ def _render_poll(
         ctx["account_entries"] = list(poll.entries.filter(user=account))
         if access.manages(account, poll):
             ctx["manage_url"] = poll.admin_url(access.ACCOUNT_TOKEN)
+        # Watching by account (mail_views.watch_toggle); no use without mail.
+        if settings.MAIL_ENABLED:
+            ctx["watching"] = poll.watches.filter(user=account).exists()
         form = ctx["form"]
         if form is not None:
             # The answer is saved under the account's name, whatever the field holds.
