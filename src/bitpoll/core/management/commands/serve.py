@@ -156,7 +156,8 @@ def all_migrations_recorded() -> bool:
     The usual case on a restart, answered from a directory listing and one query instead of
     Django's migration loader, which imports and links every migration (a tenth of the
     start-up). Anything else (a new file, no table yet, a squashed migration not recorded)
-    says no, and migrate_if_needed asks the loader.
+    says no, and migrate_if_needed asks the loader. So does a database with rows this code has
+    no file for (a newer release migrated it, then a rollback): the loader's path refuses it.
     """
     modules = getattr(settings, "MIGRATION_MODULES", {})
     on_disk: set[tuple[str, str]] = set()
@@ -181,7 +182,9 @@ def all_migrations_recorded() -> bool:
             recorded = {(str(app), str(name)) for app, name in cursor.fetchall()}
     except DatabaseError:
         return False
-    return on_disk <= recorded
+    labels = {label for label, _name in on_disk}
+    unknown = {row for row in recorded if row[0] in labels} - on_disk
+    return on_disk <= recorded and not unknown
 
 
 def migrate_if_needed() -> None:
