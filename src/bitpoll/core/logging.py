@@ -22,6 +22,9 @@ REDACTED = "[redacted]"
 _SEGMENT = r"[^/\s?#\"']+"
 _SECRET_PATHS = re.compile(
     rf"(/{_SEGMENT}/admin/|/{_SEGMENT}/entry/[0-9]+/"
+    # The polls' mailed links (bitpoll/polls/urls.py): personal invitations, unsubscribing from
+    # a watch, the recovery of lost admin links.
+    rf"|/{_SEGMENT}/invitation/[0-9]+/|/{_SEGMENT}/watch/[0-9]+/|/{_SEGMENT}/recover/"
     # The accounts' mailed links (bitpoll/accounts/urls.py): verification, password reset and
     # e-mail change.
     rf"|/accounts/verify/{_SEGMENT}/|/accounts/password/reset/{_SEGMENT}/|/accounts/email/)"
@@ -35,15 +38,20 @@ _OIDC_CALLBACK = re.compile(r"/accounts/oidc/callback/\?[^\s\"'#]*")
 _OIDC_SECRET = re.compile(r"([?&](?:code|state)=)[^&]*")
 
 
+# A line without any of these cannot hold a secret path: the common case, checked cheaply.
+_SECRET_WORDS = ("/admin/", "/entry/", "/accounts/", "/invitation/", "/watch/", "/recover/")
+
+
 def _redact_callback(match: re.Match[str]) -> str:
     return _OIDC_SECRET.sub(lambda m: m.group(1) + REDACTED, match.group(0))
 
 
 def redact(text: str) -> str:
-    """Replace the secret of every admin, edit or accounts link in `text` with [redacted]."""
+    """Replace the secret of every admin, edit, mailed or accounts link in `text` with
+    [redacted]."""
     if "/oidc/callback/" in text:
         text = _OIDC_CALLBACK.sub(_redact_callback, text)
-    if "/admin/" not in text and "/entry/" not in text and "/accounts/" not in text:
+    if not any(word in text for word in _SECRET_WORDS):
         return text
     return _SECRET_PATHS.sub(lambda m: m.group(1) + REDACTED, text)
 
