@@ -60,7 +60,7 @@ def test_a_whole_session_leaves_no_token_in_logs_or_referers(
         # Through the edit link, on another device; its form posts from the secret page.
         phone = context().new_page()
         phone.goto(edit_link)
-        phone.get_by_role("radio", name="No", exact=True).first.check()
+        phone.get_by_role("radio", name=re.compile(" \u2014 No$")).first.check()
         phone.get_by_role("button", name="Save changes").click()
         expect(phone.get_by_text("The answer is updated.")).to_be_visible()
 
