@@ -14,7 +14,7 @@ from bitpoll.importer import convert
 from bitpoll.importer.models import ImportedRow, LegacyPoll
 from bitpoll.importer.plan import Plan, usable_hash
 from bitpoll.importer.report import Options, Report
-from bitpoll.polls import sql, tokens
+from bitpoll.polls import fold, sql, tokens
 from bitpoll.polls.models import Choice, Comment, Entry, Invitation, Option, Poll, Watch
 
 User = get_user_model()
@@ -143,6 +143,7 @@ def _apply_poll(
             entry.pk,
             ((option_ids[option], choice_ids[value], note) for option, value, note in e["votes"]),
         )
+    fold.refold(poll_ids=[poll.pk])
     comments = [
         Comment(
             poll=poll, entry_id=entry.pk, author=e["name"] or "Anonymous", text=e["comment"],

@@ -7,7 +7,8 @@ What is dumped: every row of every concrete model of the installed apps, except
 - sessions.Session: login state that expires anyway; restoring it would log people back in;
 - admin.LogEntry: a record of admin clicks that refers to objects by a text id and content type;
   nothing in Bitpoll reads it back;
-- ratelimit.Counter: counts of recent requests that are meaningless an hour later.
+- ratelimit.Counter: counts of recent requests that are meaningless an hour later;
+- the columns in SKIPPED_FIELDS: made again from the other rows after a restore.
 
 The dump is JSON Lines, one row per line: `{"fields":{...},"model":"app.model","pk":...}` with
 sorted keys, no insignificant whitespace and UTF-8 text. Models come in order of their label,
@@ -36,6 +37,9 @@ from django.utils.duration import duration_string
 # Models whose rows are never dumped (see the module docstring for why).
 DERIVED = frozenset({"contenttypes.contenttype", "auth.permission"})
 EPHEMERAL = frozenset({"sessions.session", "admin.logentry", "ratelimit.counter"})
+# Columns derived from other rows, which restore makes again (polls.Entry.folded: the
+# answer's votes folded for reading pages, see bitpoll.polls.fold; its value depends on ids).
+SKIPPED_FIELDS = {"polls.entry": frozenset({"folded"})}
 # Rows of these models are referred to by natural key, never by id.
 NATURAL_KEYS = {
     "contenttypes.contenttype": ("app_label", "model"),
@@ -91,9 +95,12 @@ def _natural_key(model: type[models.Model], pk: Any, using: str) -> list[Any]:
 
 def _row(obj: models.Model, using: str, m2m: dict[str, list[Any]]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
+    skipped = SKIPPED_FIELDS.get(obj._meta.label_lower, frozenset())
     for field in obj._meta.local_concrete_fields:
         if field.primary_key:
             continue  # written once, as "pk"; a child model's parent link is its pk
+        if field.name in skipped:
+            continue
         raw = getattr(obj, field.attname)
         target = field.related_model if field.is_relation else None
         if (

@@ -294,6 +294,11 @@ def restore_archive(
             from bitpoll.polls.services import rerender_descriptions
 
             result.rerendered = rerender_descriptions(using)
+            # Likewise each answer's folded votes (and the triggers emptied them while the
+            # votes went in).
+            from bitpoll.polls.fold import refold
+
+            refold(using=using)
             if sqlite:
                 connection.check_constraints()
     except (ArchiveError, RestoreError):

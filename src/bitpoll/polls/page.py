@@ -21,7 +21,7 @@ from django.db.models import Model
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from bitpoll.polls import results, tokens, when
+from bitpoll.polls import fold, results, tokens, when
 from bitpoll.polls.access import Viewer
 from bitpoll.polls.models import Choice, Comment, Entry, Option, Poll, Vote
 
@@ -124,8 +124,8 @@ def _quoted(model: type[Model], *names: str) -> list[str]:
 @functools.cache
 def _statements(vendor: str) -> tuple[str, str]:
     """(the folded statement, the vote-per-row statement) for this database vendor."""
-    entries, e_id, e_poll, e_name, e_hash, e_created = _quoted(
-        Entry, "id", "poll", "name", "edit_token_hash", "created"
+    entries, e_id, e_poll, e_name, e_hash, e_created, e_folded = _quoted(
+        Entry, "id", "poll", "name", "edit_token_hash", "created", "folded"
     )
     votes, v_id, v_entry, v_option, v_choice, v_comment = _quoted(
         Vote, "id", "entry", "option", "choice", "comment"
@@ -134,18 +134,23 @@ def _statements(vendor: str) -> tuple[str, str]:
     tail = f"FROM {entries} e WHERE e.{e_poll} = %s ORDER BY e.{e_created}, e.{e_id}"
     of_entry = f"FROM {votes} v WHERE v.{v_entry} = e.{e_id}"
     if vendor == "postgresql":
-        fold = (
+        live = (
             f"(SELECT string_agg(chr(CAST(v.{v_option} - %s AS integer)) || "
             f"chr(CAST(v.{v_choice} - %s AS integer)), '' "
             f"ORDER BY v.{v_option}) {of_entry})"
         )
         notes = f"(SELECT json_agg(json_build_array(v.{v_option}, v.{v_id}, v.{v_comment})) "
     else:
-        fold = f"(SELECT group_concat(char(v.{v_option} - %s, v.{v_choice} - %s), '') {of_entry})"
+        live = f"(SELECT group_concat(char(v.{v_option} - %s, v.{v_choice} - %s), '') {of_entry})"
         notes = f"(SELECT json_group_array(json_array(v.{v_option}, v.{v_id}, v.{v_comment})) "
     # Written as the partial index polls_vote_noted's condition is, so that SQLite uses it.
     notes += f"{of_entry} AND NOT (v.{v_comment} = ''))"
-    folded = f"{head}, {fold}, {notes} {tail}"
+    # The string stored on the answer (bitpoll.polls.fold) when its key is the poll's; the
+    # votes folded here only for the others (the database evaluates the branch taken).
+    stored = (
+        f"CASE WHEN substr(e.{e_folded}, 1, %s) = %s THEN substr(e.{e_folded}, %s) ELSE {live} END"
+    )
+    folded = f"{head}, {stored}, {notes} {tail}"
     per_vote = (
         f"{head}, v.{v_option}, v.{v_choice}, v.{v_id}, v.{v_comment} "
         f"FROM {entries} e LEFT JOIN {votes} v ON v.{v_entry} = e.{e_id} "
@@ -201,7 +206,8 @@ def _rows(
             cursor.execute(per_vote, [poll_id])
             _rows_per_vote(cursor.fetchall(), width, column_of, index_of, entries, rows)
             return entries, rows
-        cursor.execute(folded, [option_base, choice_base, poll_id])
+        key = fold.key(option_base, choice_base)
+        cursor.execute(folded, [len(key), key, len(key) + 1, option_base, choice_base, poll_id])
         fetched = cursor.fetchall()
     option_char = {o.pk: chr(o.pk - option_base) for o in every_option}
     in_display_order = "".join(option_char[o.pk] for o in options)
@@ -212,10 +218,10 @@ def _rows(
     answer_of = {c.pk - choice_base: results.answer_char(i) for i, c in enumerate(choices)}
     known = dict.fromkeys(answer_of)  # translate() deletes the characters mapped to None
     column_of_char = {option_char[o.pk]: i for i, o in enumerate(options)}
-    for pk, name, token_hash, created, fold, notes_json in fetched:
+    for pk, name, token_hash, created, votes, notes_json in fetched:
         entries.append(EntryRow(pk, name, token_hash, created))
-        fold = fold or ""
-        picked, chosen = fold[0::2], fold[1::2]
+        votes = votes or ""
+        picked, chosen = votes[0::2], votes[1::2]
         on_scale = not chosen.translate(known)  # else place vote by vote, skipping the rest
         if on_scale and picked == in_display_order:
             answers = chosen.translate(answer_of)
@@ -224,7 +230,7 @@ def _rows(
             answers = "".join([answered[i] for i in unsort])
         else:
             cells = [results.UNANSWERED] * width
-            for option, choice in zip(fold[0::2], fold[1::2], strict=True):
+            for option, choice in zip(picked, chosen, strict=True):
                 column, answer = column_of_char.get(option), answer_of.get(ord(choice))
                 if column is not None and answer is not None:
                     cells[column] = answer

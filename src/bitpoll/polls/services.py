@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from bitpoll.polls import sql, tokens
+from bitpoll.polls import fold, sql, tokens
 from bitpoll.polls.models import (
     DEFAULT_SCALE,
     Choice,
@@ -244,6 +244,8 @@ def set_scale(poll: Poll, keep: Mapping[int, ChoiceData], add: Sequence[ChoiceDa
         )  # fmt: skip
         choice.order = order
         choice.save()
+    # Other choice ids can move the numbers the stored votes subtract (see fold).
+    fold.refold(poll_ids=[poll.pk])
     poll.touch()
 
 
@@ -287,6 +289,7 @@ def add_entry(
             sql.insert_votes(
                 entry_id, ((oid, a.choice_id, a.comment) for oid, a in answers.items())
             )
+            fold.store(poll.pk, entry_id, ((oid, a.choice_id) for oid, a in answers.items()))
             poll.touch()
     except IntegrityError:
         if account_key is not None and poll.entries.filter(account_key=account_key).exists():
@@ -334,7 +337,9 @@ def _update_entry(entry: Entry, answers: Mapping[int, Answer]) -> None:
     entry.updated = timezone.now()
     entry.save(update_fields=["name", "name_key", "updated"])
     visible = list(entry.poll.options.filter(is_deleted=False).values_list("pk", flat=True))
-    entry.votes.filter(option_id__in=visible).exclude(option_id__in=list(answers)).delete()
+    removed, _ = (
+        entry.votes.filter(option_id__in=visible).exclude(option_id__in=list(answers)).delete()
+    )
     current = {v.option_id: v for v in entry.votes.filter(option_id__in=list(answers))}
     new: list[Vote] = []
     changed: list[Vote] = []
@@ -349,6 +354,8 @@ def _update_entry(entry: Entry, answers: Mapping[int, Answer]) -> None:
             changed.append(vote)
     Vote.objects.bulk_create(new)
     Vote.objects.bulk_update(changed, ["choice", "comment"])
+    if new or changed or removed:
+        fold.refold(entry_ids=[entry.pk])
     entry.poll.touch()
 
 

@@ -51,7 +51,7 @@ POLL_FIELDS = tuple(
 # The fields each INSERT fills; the tests check that they are all of the model's fields.
 ENTRY_FIELDS = (
     "poll", "name", "name_key", "edit_token_hash", "user", "account_key", "created", "updated",
-    "email", "language",
+    "email", "language", "folded",
 )  # fmt: skip
 VOTE_FIELDS = ("entry", "option", "choice", "comment")
 
@@ -172,7 +172,7 @@ def insert_entry(
     stored = connection.ops.adapt_datetimefield_value(now)
     params: list[Any] = [
         poll_id, name, name_key, edit_token_hash, user_id, account_key, stored, stored, email,
-        language,
+        language, "",  # folded: stored once the votes are in (fold.store)
     ]  # fmt: skip
     statements = _statements()
     with connection.cursor() as cursor:
