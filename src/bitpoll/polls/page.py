@@ -130,7 +130,13 @@ def _statements(vendor: str) -> tuple[str, str]:
     votes, v_id, v_entry, v_option, v_choice, v_comment = _quoted(
         Vote, "id", "entry", "option", "choice", "comment"
     )
-    head = f"SELECT e.{e_id}, e.{e_name}, e.{e_hash}, e.{e_created}"
+    created = f"e.{e_created}"
+    if vendor == "sqlite":
+        # As text: the sqlite3 module would parse every answer's time as it fetches the row
+        # (the column's declared type), and only the admin page shows it (EntryRow.created
+        # converts it on use, through the ORM's converters, which accept text).
+        created = f"CAST({created} AS TEXT)"
+    head = f"SELECT e.{e_id}, e.{e_name}, e.{e_hash}, {created}"
     tail = f"FROM {entries} e WHERE e.{e_poll} = %s ORDER BY e.{e_created}, e.{e_id}"
     of_entry = f"FROM {votes} v WHERE v.{v_entry} = e.{e_id}"
     if vendor == "postgresql":
