@@ -79,14 +79,16 @@ def _ranges(
     where, params = _in("poll_id", poll_ids)
     spans: dict[int, dict[str, tuple[Any, Any]]] = {}
     with connection.cursor() as cursor:
-        for kind in ("option", "choice"):
-            cursor.execute(
-                f"SELECT poll_id, MIN(id), MAX(id) FROM {TABLES[kind]} {where} "  # noqa: S608
-                "GROUP BY poll_id",
-                params,
-            )
-            for poll_id, low, high in cursor.fetchall():
-                spans.setdefault(poll_id, {})[kind] = (low, high)
+        cursor.execute(
+            " UNION ALL ".join(
+                f"SELECT '{kind}', poll_id, MIN(id), MAX(id) FROM {TABLES[kind]} {where} "  # noqa: S608
+                "GROUP BY poll_id"
+                for kind in ("option", "choice")
+            ),
+            params * 2,
+        )
+        for kind, poll_id, low, high in cursor.fetchall():
+            spans.setdefault(poll_id, {})[kind] = (low, high)
     return {
         poll_id: bases(spans.get(poll_id, {}).get("option"), spans.get(poll_id, {}).get("choice"))
         for poll_id in (poll_ids if poll_ids is not None else spans)
