@@ -9,6 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from bitpoll.polls import fold, page, results, services, sql
 from bitpoll.polls.models import Entry, Option, Poll, Vote
@@ -205,4 +207,33 @@ def test_answers_of_polls_whose_ids_do_not_fit_stay_empty(monkeypatch: pytest.Mo
     answer(poll, "Carol", 1)
     assert fold.refold(poll_ids=[poll.pk]) == 1  # Bob's emptied; Carol's never stored
     assert set(stored(poll).values()) == {""}
+    assert read(poll) == by_orm(poll)
+
+
+def test_an_answer_through_the_page_is_stored_folded_without_another_read() -> None:
+    poll = make()
+    options = list(poll.options.all())
+    choices = list(poll.choices.all())
+    data = {"name": "Dora", **{f"o{o.pk}": str(choices[i % 3].pk) for i, o in enumerate(options)}}
+    with CaptureQueriesContext(connection) as queries:
+        response = Client().post(f"/{poll.slug}/answer/", data)
+    assert response.status_code == 302
+    # The id ranges come with the answer sheet's statement, not in a read of their own.
+    assert sum("MIN(" in q["sql"] for q in queries.captured_queries) == 1
+    assert_fresh(poll)
+    assert read(poll) == by_orm(poll)
+
+
+def test_ranges_read_before_a_scale_change_leave_the_string_unused_not_wrong() -> None:
+    poll = make()
+    _options, _choices, spans = sql.answer_sheet_and_spans(poll.pk)
+    keep = {
+        c.pk: services.ChoiceData(c.label, c.colour, c.icon, c.weight)
+        for c in list(poll.choices.all())[1:]
+    }
+    services.set_scale(poll, keep, [services.ChoiceData("Later", "b", "q", 0)])
+    choices = list(poll.choices.all())
+    answers = {o.pk: services.Answer(choices[0].pk) for o in poll.options.all()}
+    entry, _ = services.add_entry(poll, "Erin", answers, spans=spans)
+    assert stored(poll)[entry.pk] != should_be(entry)  # made with the old bases
     assert read(poll) == by_orm(poll)

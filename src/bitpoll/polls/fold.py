@@ -108,13 +108,19 @@ def store(
     entry_id: int,
     pairs: Iterable[tuple[int, int]],
     using: str = DEFAULT_DB_ALIAS,
+    spans: tuple[tuple[Any, Any], tuple[Any, Any]] | None = None,
 ) -> None:
     """Store the folded votes of a new answer whose votes (option id, choice id) are `pairs`
-    (the answer path: the votes are known, only the bases are read)."""
+    (the answer path: the votes are known, only the bases are read, unless the caller passes
+    the (lowest, highest) option and choice ids it read already: `spans`, which may be
+    older than the write, since the key records the bases the string was made with)."""
     connection = connections[using]
     if not _usable(connection):
         return
-    found = _ranges(connection, [poll_id])[poll_id]
+    if spans is not None:
+        found = bases(*spans)
+    else:
+        found = _ranges(connection, [poll_id])[poll_id]
     if found is None:
         return
     with connection.cursor() as cursor:

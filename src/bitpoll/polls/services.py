@@ -257,8 +257,12 @@ def add_entry(
     user_id: int | None = None,
     email: str = "",
     language: str = "en",
+    spans: sql.IdSpans | None = None,
 ) -> tuple[Entry, str]:
     """Store a participant's answers (option id -> answer); return the entry and its secret.
+
+    `spans`: the poll's option and choice id ranges if the caller has read them (see
+    fold.store).
 
     `admit`, if given, runs first in the same transaction and may raise to refuse the answer
     (the rate limit: counted under the write lock the answer takes anyway).
@@ -289,7 +293,12 @@ def add_entry(
             sql.insert_votes(
                 entry_id, ((oid, a.choice_id, a.comment) for oid, a in answers.items())
             )
-            fold.store(poll.pk, entry_id, ((oid, a.choice_id) for oid, a in answers.items()))
+            fold.store(
+                poll.pk,
+                entry_id,
+                ((oid, a.choice_id) for oid, a in answers.items()),
+                spans=spans,
+            )
             poll.touch()
     except IntegrityError:
         if account_key is not None and poll.entries.filter(account_key=account_key).exists():

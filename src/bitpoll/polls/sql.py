@@ -96,7 +96,11 @@ def _statements() -> dict[str, str]:
             f"SELECT 0, {option_pk}, {option_order} FROM {options} "  # noqa: S608
             f"WHERE {option_poll} = %s AND {option_deleted} = %s "
             f"UNION ALL SELECT 1, {choice_pk}, {choice_order} FROM {choices} "
-            f"WHERE {choice_poll} = %s ORDER BY 1, 3, 2"
+            f"WHERE {choice_poll} = %s "
+            # Kind 2: the lowest and highest id of all the options, removed ones too (what
+            # fold.store needs to fold the answer's votes).
+            f"UNION ALL SELECT 2, MIN({option_pk}), MAX({option_pk}) FROM {options} "
+            f"WHERE {option_poll} = %s ORDER BY 1, 3, 2"
         ),
         "entry": (
             f"INSERT INTO {entries} ({', '.join(_columns(Entry, *ENTRY_FIELDS))}) "  # noqa: S608
@@ -147,13 +151,28 @@ def count_entries(poll_id: int) -> int:
 
 def answer_sheet(poll_id: int) -> tuple[list[int], list[int]]:
     """The ids of the poll's visible options and of its choices, each in their order."""
+    option_ids, choice_ids, _spans = answer_sheet_and_spans(poll_id)
+    return option_ids, choice_ids
+
+
+IdSpans = tuple[tuple[Any, Any], tuple[Any, Any]]
+
+
+def answer_sheet_and_spans(poll_id: int) -> tuple[list[int], list[int], IdSpans]:
+    """answer_sheet(), and the (lowest, highest) ids of all the poll's options and of its
+    choices, for fold.store()."""
     option_ids: list[int] = []
     choice_ids: list[int] = []
+    option_span: tuple[Any, Any] = (None, None)
     with connection.cursor() as cursor:
-        cursor.execute(_statements()["sheet"], [poll_id, False, poll_id])
-        for kind, pk, _order in cursor.fetchall():
-            (choice_ids if kind else option_ids).append(pk)
-    return option_ids, choice_ids
+        cursor.execute(_statements()["sheet"], [poll_id, False, poll_id, poll_id])
+        for kind, pk, order in cursor.fetchall():
+            if kind == 2:
+                option_span = (pk, order)
+            else:
+                (choice_ids if kind else option_ids).append(pk)
+    choice_span = (min(choice_ids), max(choice_ids)) if choice_ids else (None, None)
+    return option_ids, choice_ids, (option_span, choice_span)
 
 
 def insert_entry(

@@ -261,7 +261,7 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     if poll.version > MAX_ANSWERS_PER_POLL and sql.count_entries(poll.pk) >= MAX_ANSWERS_PER_POLL:
         messages.error(request, _("This poll has reached the maximum number of answers."))
         return redirect(poll)
-    option_ids, choice_ids = sql.answer_sheet(poll.pk)
+    option_ids, choice_ids, spans = sql.answer_sheet_and_spans(poll.pk)
     form = AnswerForm(request.POST, poll=poll, option_ids=option_ids, choice_ids=choice_ids)
     if not form.is_valid():
         # Shown with the whole page (and the whole poll); the errors are found again there.
@@ -288,6 +288,7 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
                 user_id=account.pk if account is not None else None,
                 email=email,
                 language=language,
+                spans=spans,
             )
             if email or invited:
                 lifecycle.after_answer(poll, entry, token, invited)
