@@ -82,7 +82,7 @@ def test_other_commands_keep_the_collector(served_env: dict[str, str]) -> None:
     assert seen["collector_during_start_up"] is True
 
 
-def test_start_up_imports_no_single_sign_on_library_nor_lists_time_zones(
+def test_start_up_imports_no_single_sign_on_nor_backup_code_nor_lists_time_zones(
     served_env: dict[str, str],
 ) -> None:
     seen = up_to_the_fork(served_env, "serve")
@@ -94,4 +94,8 @@ def test_start_up_imports_no_single_sign_on_library_nor_lists_time_zones(
     loaded = {name.split(".")[0] for name in modules}
     assert "joserfc" not in loaded
     assert "cryptography" not in loaded
+    # Backups and snapshots (bitpoll.ops.archive) are written by other commands, or by serve
+    # only when it migrates.
+    assert "tarfile" not in loaded
+    assert "bitpoll.ops.archive" not in modules
     assert seen["zones_listed"] == 0
