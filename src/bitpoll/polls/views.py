@@ -28,7 +28,7 @@ from bitpoll.polls import (
     sql,
     tokens,
 )
-from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
+from bitpoll.polls.forms import AnswerForm, CommentForm, PollCreateForm, time_zones
 from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, AnswerAccess, Entry, Poll, Watch
 from bitpoll.polls.names import name_key
 from bitpoll.ratelimit import limits
@@ -76,7 +76,7 @@ def create(request: HttpRequest) -> HttpResponse:
     else:
         form = PollCreateForm()
         status = 200
-    ctx = {"form": form, "time_zones": TIME_ZONES, "mail_enabled": outbox.enabled()}
+    ctx = {"form": form, "time_zones": time_zones(), "mail_enabled": outbox.enabled()}
     return render(request, "polls/create.html", ctx, status=status)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import importlib.util
 import logging
 import os
@@ -193,6 +194,7 @@ def migrate_if_needed() -> None:
     try:
         if all_migrations_recorded():
             return
+        gc.enable()  # off for a fast start (bitpoll.__main__); migrations may make much garbage
         from django.db.migrations.executor import MigrationExecutor
 
         connection = connections[DEFAULT_DB_ALIAS]
@@ -239,6 +241,7 @@ def collect_static_if_needed() -> None:
             root,
         )
         return
+    gc.enable()  # as in migrate_if_needed
     log.info("Collecting static files into %s...", root)
     call_command("collectstatic", interactive=False, verbosity=0, clear=True)
 
