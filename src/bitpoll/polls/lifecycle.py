@@ -83,9 +83,7 @@ def invite(poll: Poll, addresses: Iterable[str]) -> int:
             fresh.append(Invitation(poll=poll, email=address))
     # The link secrets derive from the rows' ids, so the ids come back first.
     created = Invitation.objects.bulk_create(fresh)
-    for invitation in created:
-        invitation.token_hash = tokens.hash_token(notify.personal_token(invitation))
-    Invitation.objects.bulk_update(created, ["token_hash"])
+    notify.set_personal_tokens(created)
     notify.invitations([(invitation, None) for invitation in created])
     return len(created)
 
