@@ -290,7 +290,8 @@ POLL_RETENTION_DAYS = conf.env_int("POLL_RETENTION_DAYS", 0, minimum=0, maximum=
 # "Send me my admin links": per client address and per e-mail address asked for.
 RATELIMITS["recovery"] = conf.env_rate("RATELIMIT_RECOVERY", "5/h")
 RATELIMITS["recovery_per_user"] = conf.env_rate("RATELIMIT_RECOVERY_PER_ADDRESS", "3/d")
-# Invitation batches (up to 200 addresses each) per client address and per poll.
+# Invitation batches (up to 200 addresses each, or one user or group) per client address and
+# per poll.
 RATELIMITS["invitations"] = conf.env_rate("RATELIMIT_INVITATIONS", "10/h")
 RATELIMITS["invitations_per_poll"] = conf.env_rate("RATELIMIT_INVITATIONS_PER_POLL", "10/d")
 # A hung SMTP server must not hold a sender forever (Django's default is no timeout).
