@@ -294,6 +294,10 @@ RATELIMITS["recovery_per_user"] = conf.env_rate("RATELIMIT_RECOVERY_PER_ADDRESS"
 # per poll.
 RATELIMITS["invitations"] = conf.env_rate("RATELIMIT_INVITATIONS", "10/h")
 RATELIMITS["invitations_per_poll"] = conf.env_rate("RATELIMIT_INVITATIONS_PER_POLL", "10/d")
+# --- Mail sender run by `bitpoll serve` (core/management/commands/serve.py) ---
+# serve: with mail configured, `bitpoll serve` runs `bitpoll send-mail --loop` as a child
+# process; external: something else runs it (the NixOS module's bitpoll-mail.service).
+MAIL_SENDER = conf.env_choice("MAIL_SENDER", "serve", ("serve", "external"))
 # A hung SMTP server must not hold a sender forever (Django's default is no timeout).
 EMAIL_TIMEOUT = 30
 # --- Single sign-on and AUTHENTICATION_BACKENDS (bitpoll.accounts, docs/accounts.md) ---------
