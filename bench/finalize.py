@@ -129,7 +129,9 @@ def queued() -> int:
     from bitpoll.mail import outbox
     from bitpoll.mail.models import Message
 
-    return Message.objects.count() + outbox.pending()[1]
+    # (Code from before fan-outs has no pending(): the bench also measures it, for comparison.)
+    pending = getattr(outbox, "pending", lambda: (0, 0))
+    return Message.objects.count() + pending()[1]
 
 
 def timed(client: Any, path: str, data: dict[str, Any]) -> tuple[float, int]:
@@ -146,7 +148,7 @@ def expand() -> None:
     """The sender's part: write out the stored fan-outs as outbox rows, chunk by chunk."""
     from bitpoll.mail import outbox
 
-    fanouts, waiting = outbox.pending()
+    fanouts, waiting = outbox.pending() if hasattr(outbox, "pending") else (0, 0)
     if not fanouts:
         print("sender: nothing to write out (written in the requests)")
         return
