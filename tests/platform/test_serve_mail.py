@@ -86,8 +86,15 @@ def test_a_mail_queued_while_only_serve_runs_reaches_the_smtp_server(
         queue_mail(server.env, "bob@example.org")
         assert smtp_sink.wait_for(2)[1]["To"] == "bob@example.org"
 
+        # SIGHUP (a reload) replaces it, so that it runs the reloaded code too.
+        os.kill(server.process.pid, signal.SIGHUP)
+        reloaded = sender_of(server, after=2)
+        assert gone(again)
+        queue_mail(server.env, "carl@example.org")
+        assert smtp_sink.wait_for(3)[2]["To"] == "carl@example.org"
+
         assert server.stop(signal.SIGTERM) == 0
-        assert gone(again, timeout=5)
+        assert gone(reloaded, timeout=5)
         log = server.log()
     assert "Mail sender started" in log
     assert "has exited; starting it again" in log
