@@ -619,3 +619,5 @@ def warm_up() -> None:
     for code in ("en", "de"):
         with translation.override(code):
             render_to_string("polls/poll.html", context)
+    # A logged-in member's parts (slot "acct"), rendered per response.
+    render_to_string("polls/_account.html", {"poll": poll, "watching": None})
