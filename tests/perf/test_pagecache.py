@@ -458,7 +458,10 @@ def test_a_member_gets_what_a_page_of_their_own_showed(
     open_poll = make_poll(owner=users["olga"])
     invited = make_poll(owner=users["olga"], answer_access=Poll.AnswerAccess.INVITED)
     Invitation.objects.create(poll=invited, user=users["ivan"])
-    for poll in (open_poll, invited):
+    members_only = make_poll(answer_access=Poll.AnswerAccess.ACCOUNTS, one_answer_per_account=True)
+    # The test client keeps one cookie per name, whatever its path: ivan's entry and comment
+    # cookies are those of the last poll, the invited-only one (checked below).
+    for poll in (open_poll, members_only, invited):
         services.add_entry(poll, "Bob", yes_to_all(poll))
         yes = poll.choices.order_by("order").first()
         fields = {"name": "x", **{f"o{o.pk}": str(yes.pk) for o in poll.options.all()}}  # type: ignore[union-attr]
@@ -466,7 +469,8 @@ def test_a_member_gets_what_a_page_of_their_own_showed(
         comment_as(clients["ivan"], poll, "Ivan", "Thursday suits me")
         clients["olga"].post(f"/{poll.slug}/watch/", {"watch": "on"})
     personas = [*clients.values(), Client()]
-    for poll in (open_poll, invited):
+    seen = {}
+    for poll in (open_poll, members_only, invited):
         for client in personas:
             client.get(f"/{poll.slug}/")  # spends the flash messages
         cached = [client.get(f"/{poll.slug}/").content.decode() for client in personas]
@@ -483,11 +487,17 @@ def test_a_member_gets_what_a_page_of_their_own_showed(
                 i = next(i for i in range(min(len(a), len(b))) if a[i] != b[i])
                 print("DIFF", a[i - 300 : i + 200], "\n=====\n", b[i - 300 : i + 200])
             assert _masked(mine) == _masked(theirs)
-    owner_html, ivan_html, nick_html, _stranger = cached
+        seen[poll.slug] = cached
+    owner_html, ivan_html, nick_html, _stranger = seen[invited.slug]
     assert 'id="manage-poll"' in owner_html and 'id="unwatch-submit"' in owner_html
     assert 'id="answer-form"' in ivan_html and account_links(ivan_html)
     assert "comment-delete-" in ivan_html and "comment-delete-" not in owner_html
     assert 'id="answer-form"' not in nick_html and 'id="answer-refused"' in nick_html
+    # Logged-in people only: every member may answer, the stranger is asked to log in.
+    *logged_in, stranger = seen[members_only.slug]
+    assert all('id="answer-form"' in html for html in logged_in)
+    assert 'id="answer-form"' not in stranger and 'id="nav-login"' in stranger
+    assert 'href="/accounts/login/?next=' in stranger
 
 
 def test_a_logged_in_non_member_of_an_invited_only_poll_sees_no_form(accounts_on: object) -> None:
