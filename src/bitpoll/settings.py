@@ -349,3 +349,7 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:polls"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+# --- Sessions read cheaply (accperf, docs/performance.md "Accounts on") ---
+# Django's database sessions, the row read with a hand-written statement instead of the ORM's.
+SESSION_ENGINE = "bitpoll.accounts.sessions"
+# --- end of sessions ---
