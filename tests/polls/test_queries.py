@@ -97,3 +97,29 @@ def test_it_counts_the_same_for_the_admin_page(
 def _new_admin_secret() -> tuple[str, str]:
     raw, hashed = tokens.new_token()
     return hashed, raw
+
+
+def test_a_logged_in_visitor_is_served_from_the_cache_in_the_same_queries_for_every_size(
+    settings: object,
+) -> None:
+    """Accounts on: the session, its user, the poll's stamp and the account's parts (its
+    answers by Entry.user, display name, watching) in one query: 4, for a small poll as for a
+    big one, with no render."""
+    from django.contrib.auth import get_user_model
+
+    from bitpoll.polls import pagecache
+
+    settings.ACCOUNTS_ENABLED = True  # type: ignore[attr-defined]
+    user = get_user_model().objects.create_user("olga", "olga@example.org")
+    client = Client()
+    client.force_login(user)
+    counts = []
+    for poll in (_seed(2, 2), _seed(30, 200)):
+        Entry.objects.filter(poll=poll).order_by("pk").update(user=user)  # answers of hers
+        client.get(f"/{poll.slug}/")  # renders the shared page once
+        hits_before = len(pagecache.pages)
+        queries, content = _count(client, poll)
+        assert len(pagecache.pages) == hits_before  # nothing rendered
+        assert b'class="account-edit"' in content
+        counts.append(queries)
+    assert counts == [4, 4]
