@@ -2,8 +2,9 @@
 
     python3 connect.py 192.0.2.10:389 192.0.2.11:389
 
-"ok", or the errno's name (EPERM: a firewall or IPAddressDeny= said no before any packet
-left; ECONNREFUSED: nothing listens there; TIMEOUT: no answer).
+"ok", or the errno's name (ECONNREFUSED: nothing listens there), or TIMEOUT: no answer
+within 5 s, which is what a TCP connection to an address IPAddressDeny= forbids ends in
+(systemd's filter drops the packets).
 """
 
 from __future__ import annotations
