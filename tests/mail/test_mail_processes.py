@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -173,3 +174,26 @@ def test_a_killed_sender_loses_nothing(env: dict[str, str], smtp_sink: SmtpSink)
     status = run_bitpoll(["mail-status"], env)
     assert f"sent={count}" in status.stdout
     assert f"maybe sent twice (a sender died mid-send): {count}" in status.stdout
+
+
+def test_a_looping_sender_reports_each_round_at_once(
+    env: dict[str, str], smtp_sink: SmtpSink
+) -> None:
+    # Under systemd its standard output is the journal, not a terminal, as here: before the
+    # sender flushed its lines, Python held them in an 8 KiB buffer and `journalctl -u
+    # bitpoll-mail` showed nothing for hours. systemd sets no PYTHONUNBUFFERED; drop it here.
+    _shell(env, QUEUE.format(count=1))
+    argv = [*BITPOLL, "send-mail", "--loop", "--interval", "0.2"]
+    env = {k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        readable, _, _ = select.select([proc.stdout], [], [], 30)
+        assert readable, "no line from the running sender within 30 s"
+        assert proc.poll() is None
+        assert proc.stdout.readline().split()[0] == "sent=1"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)

@@ -110,11 +110,14 @@ def journal(vm: VM, unit: str) -> list[str]:
     return out.splitlines()
 
 
-def sandbox_copy(vm: VM, service: str, probe: str) -> None:
-    """Install `probe`: a oneshot running probe.py with `service`'s sandbox.
+def sandbox_copy(
+    vm: VM, service: str, probe: str, command: str = f"{PYTHON} {GUEST_DIR}/probe.py"
+) -> None:
+    """Install `probe`: a oneshot running `command` (probe.py) with `service`'s sandbox.
 
     The copy is made from `systemctl cat`, so drop-ins (such as the
-    credentials) come along, exactly as systemd reads the service.
+    credentials) come along, exactly as systemd reads the service. The
+    command's standard output is what run_probe() reads, as JSON.
     """
     text = vm.check(f"systemctl cat {service}")
     lines = ["[Unit]", f"Description=Sandbox probe of {service}"]
@@ -132,7 +135,7 @@ def sandbox_copy(vm: VM, service: str, probe: str) -> None:
             service_lines.append(line)
     lines += ["[Service]", "Type=oneshot", *service_lines]
     lines += [
-        f"ExecStart={PYTHON} {GUEST_DIR}/probe.py",
+        f"ExecStart={command}",
         f"StandardOutput=truncate:/run/{probe}.json",
     ]
     vm.write(f"/run/systemd/system/{probe}.service", "\n".join(lines) + "\n")

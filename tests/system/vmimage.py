@@ -18,6 +18,7 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = Path(__file__).resolve().parent / "image" / "build.sh"
@@ -33,10 +34,23 @@ class Image:
     initrd: Path
 
 
+def _project() -> dict[str, Any]:
+    project: dict[str, Any] = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    return project
+
+
 def requirements() -> list[str]:
     """Bitpoll's runtime dependencies, with the PostgreSQL driver."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    project = _project()
     return [*project["dependencies"], *project["optional-dependencies"]["postgres"]]
+
+
+def ldap_requirements() -> list[str]:
+    """The `ldap` extra: fetched without its python-ldap, which has no wheels.
+
+    The image links Debian's python3-ldap into the venv instead (image/build.sh).
+    """
+    return list(_project()["optional-dependencies"]["ldap"])
 
 
 def cache_root() -> Path:
@@ -47,7 +61,7 @@ def cache_root() -> Path:
 def cache_key() -> str:
     digest = hashlib.sha256()
     digest.update(BUILD_SCRIPT.read_bytes())
-    digest.update("\n".join(requirements()).encode())
+    digest.update("\n".join(requirements() + ldap_requirements()).encode())
     digest.update(GUEST_PYTHON.encode())
     return digest.hexdigest()[:16]
 
@@ -74,7 +88,9 @@ def _download_wheels(target: Path) -> None:
     for platform in _PLATFORMS:
         cmd += ["--platform", platform]
     subprocess.run([*cmd, *reqs], check=True)
-    (target / "requirements.txt").write_text("\n".join(reqs) + "\n")
+    subprocess.run([*cmd, "--no-deps", *ldap_requirements()], check=True)
+    lines = [*reqs, *ldap_requirements()]
+    (target / "requirements.txt").write_text("\n".join(lines) + "\n")
 
 
 def build() -> Image:

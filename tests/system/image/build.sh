@@ -11,6 +11,11 @@
 # initrd.img for a direct kernel boot. Needs root (mmdebstrap's root mode and
 # file ownership kept by mkfs.ext4 -d) and Debian's package mirror.
 #
+# python-ldap (for django-auth-ldap, Bitpoll's `ldap` extra) has no wheels:
+# Debian's python3-ldap (with its pyasn1) is linked into the venv instead of
+# building it; slapd (disabled, the tests run their own) is there for the
+# LDAP tests.
+#
 # The packages below and this script are the cache key of the image
 # (tests/system/image.py): change either and the next run rebuilds.
 set -eu
@@ -18,7 +23,7 @@ set -eu
 out=$1
 wheels=$2
 suite=trixie
-packages=systemd,systemd-sysv,linux-image-amd64,qemu-guest-agent,python3,python3-venv,udev,dbus,postgresql,iproute2,curl
+packages=systemd,systemd-sysv,linux-image-amd64,qemu-guest-agent,python3,python3-venv,udev,dbus,postgresql,iproute2,curl,slapd,ldap-utils,python3-ldap
 
 work=$(mktemp -d "$out/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -32,9 +37,10 @@ mmdebstrap --variant=apt --quiet \
 	--customize-hook='printf "/dev/vda / ext4 rw 0 1\n" > "$1/etc/fstab"' \
 	--customize-hook='cp -r '"$wheels"' "$1/tmp/wheels"' \
 	--customize-hook='chroot "$1" python3 -m venv /opt/bitpoll' \
+	--customize-hook='for f in "$1"/usr/lib/python3/dist-packages/ldap "$1"/usr/lib/python3/dist-packages/ldapurl.py "$1"/usr/lib/python3/dist-packages/ldif.py "$1"/usr/lib/python3/dist-packages/_ldap.* "$1"/usr/lib/python3/dist-packages/python_ldap-* "$1"/usr/lib/python3/dist-packages/pyasn1*; do ln -s "${f#$1}" "$1"/opt/bitpoll/lib/python3*/site-packages/; done' \
 	--customize-hook='chroot "$1" /opt/bitpoll/bin/pip install --quiet --no-index --no-cache-dir --find-links /tmp/wheels -r /tmp/wheels/requirements.txt' \
 	--customize-hook='rm -rf "$1/tmp/wheels"' \
-	--customize-hook='chroot "$1" systemctl disable postgresql.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer || true' \
+	--customize-hook='chroot "$1" systemctl disable postgresql.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer slapd.service || true' \
 	--customize-hook='chroot "$1" systemctl mask systemd-networkd-wait-online.service getty@tty1.service || true' \
 	--customize-hook='mkdir -p "$1/mnt/project" "$1/mnt/wheel"' \
 	"$suite" "$root"

@@ -56,5 +56,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"sent={report.sent} retry={report.retry} failed={report.failed}")
             for line in report.errors:
                 self.stderr.write(line)
+            # Standard output is a pipe under systemd (the journal): flushed, each round's
+            # line shows at once, not when Python's 8 KiB buffer is full.
+            self.stdout.flush()
             if not options["loop"] or stop.wait(options["interval"]):
                 return
