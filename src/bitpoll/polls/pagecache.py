@@ -51,6 +51,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from bitpoll.core import prepared
 from bitpoll.core.memory import release_memory
 from bitpoll.core.middleware import accepts_gzip
 from bitpoll.polls import access, sql, tokens
@@ -268,7 +269,7 @@ def _own_entry_statement() -> str:
 
 def get_own_entry(poll_id: int, entry_id: int) -> OwnEntry | None:
     """The answer a cookie names, if it belongs to this poll (the secret is checked after)."""
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_own_entry_statement(), [entry_id, poll_id])
         row = cursor.fetchone()
     return None if row is None else OwnEntry(int(row[0]), str(row[1]), str(row[2]))
