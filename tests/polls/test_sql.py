@@ -144,6 +144,20 @@ def test_the_answer_sheet_lists_visible_options_and_the_scale_in_order(world: Wo
     assert choice_ids == list(poll.choices.values_list("pk", flat=True))
 
 
+def test_the_poll_and_its_sheet_in_one_read_it_as_the_two_reads_do(world: World) -> None:
+    poll = world.poll
+    services.add_options(poll, parse_lines("date", "2030-05-01", poll.zone))
+    services.set_option_deleted(Option.objects.get(poll=poll, date=dt.date(2030, 5, 5)), True)
+    fetched, option_ids, choice_ids = sql.get_poll_and_sheet(poll.slug)
+    alone = sql.get_poll(poll.slug)
+    assert fetched is not None and alone is not None
+    for name in sql.POLL_FIELDS:
+        assert getattr(fetched, name) == getattr(alone, name), name
+    assert (option_ids, choice_ids) == sql.answer_sheet(poll.pk)
+    assert len(option_ids) == 2 and len(choice_ids) == 3
+    assert sql.get_poll_and_sheet("no-such-poll") == (None, [], [])
+
+
 def test_touch_bumps_the_version_and_the_time(world: World) -> None:
     poll = world.poll
     before = Poll.objects.get(pk=poll.pk)

@@ -91,6 +91,15 @@ def _statements() -> dict[str, str]:
     # Identifiers come from the models; every value is a bound parameter.
     return {
         "poll": f"SELECT {poll_columns} FROM {_table(Poll)} WHERE {slug} = %s",  # noqa: S608
+        # PostgreSQL: the poll and its answer sheet (see answer_sheet) in one round trip.
+        "poll_sheet": (
+            f"SELECT {', '.join('p.' + c for c in _columns(Poll, *POLL_FIELDS))}, "  # noqa: S608
+            f"ARRAY(SELECT {option_pk} FROM {options} WHERE {option_poll} = p.{poll_pk} "
+            f"AND {option_deleted} = %s ORDER BY {option_order}, {option_pk}), "
+            f"ARRAY(SELECT {choice_pk} FROM {choices} WHERE {choice_poll} = p.{poll_pk} "
+            f"ORDER BY {choice_order}, {choice_pk}) "
+            f"FROM {_table(Poll)} p WHERE p.{slug} = %s"
+        ),
         "count": f"SELECT COUNT(*) FROM {entries} WHERE {entry_poll} = %s",  # noqa: S608
         # What an answer may name: the visible options (kind 0) and the scale (kind 1).
         "sheet": (
@@ -147,11 +156,29 @@ def get_poll(slug: str) -> Poll | None:
         row = cursor.fetchone()
     if row is None:
         return None
+    return _poll_from_row(row)
+
+
+def _poll_from_row(row: Sequence[Any]) -> Poll:
     values = list(row)
     for i, (column, converters) in enumerate(_poll_converters()):
         for convert in converters:
             values[i] = convert(values[i], column, connection)
     return Poll.from_db(connection.alias, POLL_FIELDS, values)
+
+
+def get_poll_and_sheet(slug: str) -> tuple[Poll | None, list[int], list[int]]:
+    """get_poll() and, if there is one, its answer_sheet(): on PostgreSQL in one statement."""
+    if connection.vendor != "postgresql":
+        poll = get_poll(slug)
+        return (poll, *answer_sheet(poll.pk)) if poll is not None else (None, [], [])
+    with prepared.cursor() as cursor:
+        cursor.execute(_statements()["poll_sheet"], [False, slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None, [], []
+    *poll_values, option_ids, choice_ids = row
+    return _poll_from_row(poll_values), list(option_ids), list(choice_ids)
 
 
 def count_entries(poll_id: int) -> int:
