@@ -9,7 +9,9 @@ big polls of `bench/seed.py` and its answer copies; PostgreSQL a throwaway clust
 loopback TCP, as one machine would run it) and measures the small poll page, the big poll page
 and answers to the small poll on each in turn, SQLite and PostgreSQL alternating within every
 round (the order swapped each round). Prints per round and the median of the rounds
-PostgreSQL's requests/s as a share of SQLite's, and the load average around each round.
+PostgreSQL's requests/s as a share of SQLite's, and the load average around each round; and
+the CPU time per request of the server's processes (for PostgreSQL plus every process of its
+cluster), which says what a saturated machine could serve whatever else runs on it.
 
 With `--statements` it also lists the statements PostgreSQL ran for one cache hit and one
 answer (from the server's log), with their count.
@@ -84,6 +86,33 @@ def start(backend: str, tmp: Path, cluster: object | None) -> dict[str, object]:
     }
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measured(side: dict[str, object], what: str, duration: int) -> tuple[float, float]:
+    """Requests/s, and CPU milliseconds per request of the server and its database (for
+    PostgreSQL every process of the cluster: its backends do the queries' work)."""
+    url, script = side["urls"][what]  # type: ignore[index]
+    server: subprocess.Popen[bytes] = side["server"]  # type: ignore[assignment]
+    pids = run.process_tree(server.pid)
+    postmaster = side.get("postmaster")
+    if postmaster is not None:
+        pids += run.process_tree(int(postmaster))  # type: ignore[call-overload]
+    before = cpu_seconds(pids)
+    figures = run.wrk(url, duration, script)
+    used = cpu_seconds(pids) - before
+    return figures["rps"], 1000 * used / max(1, figures["requests"])
+
+
 def statements(cluster: object, side: dict[str, object]) -> None:
     """Print what PostgreSQL ran for one cache hit and one answer."""
     log = Path(cluster.root) / "server.log"  # type: ignore[attr-defined]
@@ -142,6 +171,8 @@ def main() -> None:
             "sqlite": start("sqlite", tmp, None),
             "postgresql": start("postgresql", tmp, cluster),
         }
+        pid_file = cluster.data / "postmaster.pid"
+        sides["postgresql"]["postmaster"] = int(pid_file.read_text().split()[0])
         try:
             if args.statements:
                 statements(cluster, sides["postgresql"])
@@ -150,6 +181,9 @@ def main() -> None:
                     url, script = side["urls"][what]  # type: ignore[index]
                     run.wrk(url, 1, script)
             ratios: dict[str, list[float]] = {what: [] for what in REQUESTS}
+            cpu: dict[str, dict[str, list[float]]] = {
+                b: {what: [] for what in REQUESTS} for b in sides
+            }
             print(f"{'round':<7}{'load':>6}  " + "".join(f"{w:>28}" for w in REQUESTS))
             print(f"{'':<13}  " + "".join(f"{'SQLite/PG req/s (PG %)':>28}" for _ in REQUESTS))
             for number in range(args.rounds):
@@ -161,8 +195,8 @@ def main() -> None:
                         order.reverse()
                     rps = {}
                     for backend in order:
-                        url, script = sides[backend]["urls"][what]  # type: ignore[index]
-                        rps[backend] = run.wrk(url, args.duration, script)["rps"]
+                        rps[backend], used = measured(sides[backend], what, args.duration)
+                        cpu[backend][what].append(used)
                     share = 100 * rps["postgresql"] / rps["sqlite"]
                     ratios[what].append(share)
                     cells.append(f"{rps['sqlite']:.0f}/{rps['postgresql']:.0f} ({share:.0f}%)")
@@ -172,6 +206,15 @@ def main() -> None:
                 + ", ".join(
                     f"{what} {statistics.median(r):.0f}% ({min(r):.0f}-{max(r):.0f}%)"
                     for what, r in ratios.items()
+                )
+            )
+            # CPU per request says what a saturated machine can serve, whatever else runs.
+            print(
+                "CPU ms per request (server processes; for PostgreSQL also its cluster), median: "
+                + ", ".join(
+                    f"{what} SQLite {statistics.median(cpu['sqlite'][what]):.2f} / "
+                    f"PostgreSQL {statistics.median(cpu['postgresql'][what]):.2f}"
+                    for what in REQUESTS
                 )
             )
             for what, r in ratios.items():
