@@ -79,6 +79,7 @@ def main() -> None:
         "BITPOLL_EMAIL_URL": sink.url,
         "BITPOLL_MAIL_RATE": args.rate,
         "BITPOLL_MAIL_RATE_PER_RECIPIENT": "off",
+        "BITPOLL_MAIL_SENDER": "external",  # the one sender is started below, when all is queued
         "BITPOLL_RATELIMIT_ENABLED": "false",
         "BITPOLL_WORKERS": "2",
         "BITPOLL_LOG_LEVEL": "warning",

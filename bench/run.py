@@ -1,6 +1,6 @@
 """Bitpoll's benchmark: what browsers and participants cost, against /healthz in one run.
 
-Usage: python bench/run.py [--postgres] [--json PATH] [--duration SECONDS]
+Usage: python bench/run.py [--postgres] [--accounts] [--json PATH] [--duration SECONDS]
 
 Creates a fresh data dir, seeds four polls through the real models (small 5x5, big 30x200,
 huge 60x2000, max 100x5000), starts `bitpoll serve` with 2 workers and measures with wrk
@@ -10,6 +10,10 @@ then a burst of 16 participants at once loading, answering and reloading the big
 after all that; the cold start to the first 200 of a poll page; SQL queries per page; and,
 in-process with the cache emptied, uncached renders of each poll and the admin page, results
 list, CSV and ICS of the biggest. Prints a table and one line per target of issue 16.
+
+--accounts: the same run with BITPOLL_ACCOUNTS_ENABLED=true, plus logged-in members (users
+seeded with a session each) viewing the big and the huge poll, and one member who answered the
+big poll while logged in, in the same table and with the same kind of met / not met lines.
 """
 
 from __future__ import annotations
@@ -396,7 +400,8 @@ def in_process(env: dict[str, str], plan: list[tuple[str, str, int]]) -> dict[st
     return dict(in_django(env, code, plan))
 
 
-def count_queries(env: dict[str, str], slugs: dict[str, str]) -> dict[str, int]:
+def count_queries(env: dict[str, str], slugs: dict[str, str], member: str = "") -> dict[str, int]:
+    """SQL queries per page, cache hit and render; as the logged-in `member` if given."""
     code = (
         "import json, sys\n"
         "from django.db import connection\n"
@@ -404,8 +409,12 @@ def count_queries(env: dict[str, str], slugs: dict[str, str]) -> dict[str, int]:
         "from django.test.utils import CaptureQueriesContext\n"
         "from bitpoll.polls import pagecache\n"
         "client = Client(SERVER_NAME='localhost')\n"
+        "slugs, member = json.loads(sys.argv[1])\n"
+        "if member:\n"
+        "    from django.contrib.auth import get_user_model\n"
+        "    client.force_login(get_user_model().objects.get(username=member))\n"
         "result = {}\n"
-        "for size, slug in json.loads(sys.argv[1]).items():\n"
+        "for size, slug in slugs.items():\n"
         "    for name in ('hit', 'render'):\n"
         "        path = f'/{slug}/'\n"
         "        client.get(path)\n"
@@ -416,7 +425,7 @@ def count_queries(env: dict[str, str], slugs: dict[str, str]) -> dict[str, int]:
         "        result[f'{size} {name}'] = len(ctx.captured_queries)\n"
         "print(json.dumps(result))\n"
     )
-    return dict(in_django(env, code, slugs))
+    return dict(in_django(env, code, [slugs, member]))
 
 
 def count_answers(env: dict[str, str], slugs: list[str]) -> int:
@@ -429,12 +438,74 @@ def count_answers(env: dict[str, str], slugs: list[str]) -> int:
     return int(in_django(env, code, slugs))
 
 
+# --- Accounts on (--accounts): logged-in members (issue 13) --------------------------------------
+MEMBERS = 16  # users seeded with a logged-in session each (bench/seed.py --users)
+SESSION_COOKIE = "sessionid"  # Django's default name, which Bitpoll keeps
+
+
+def member_script(path: str, cookies: list[str], file: Path) -> Path:
+    """A wrk script that asks for `path` as each member in turn, each with its own cookies."""
+    listed = ", ".join(json.dumps(c) for c in cookies)
+    file.write_text(
+        f"local cookies = {{{listed}}}\n"
+        "local requests = {}\n"
+        "local n = 0\n"
+        # Formatted once per thread; the headers given replace wrk's own (Host is kept).
+        "init = function(args)\n"
+        "  for i, c in ipairs(cookies) do\n"
+        f"    requests[i] = wrk.format('GET', {json.dumps(path)}, "
+        f"{{['Cookie'] = c, ['Accept-Encoding'] = '{BROWSER_ENCODINGS}'}})\n"
+        "  end\n"
+        "end\n"
+        "request = function()\n"
+        "  n = n % #requests + 1\n"
+        "  return requests[n]\n"
+        "end\n"
+    )
+    return file
+
+
+def members(
+    port: int, slugs: dict[str, str], sessions: list[str], duration: int, tmp: Path
+) -> dict[str, dict[str, float]]:
+    """Logged-in members viewing the big and the huge poll (all of them in turn), and one
+    member who answered the big poll while logged in (an answer of the account and its entry
+    cookie)."""
+    base = f"http://127.0.0.1:{port}"
+    cookies = [f"{SESSION_COOKIE}={key}" for key in sessions]
+    status, _, body = request(port, f"/{slugs['big']}/", {"Cookie": cookies[0]})
+    if status != 200 or b'id="nav-settings"' not in body:
+        raise RuntimeError("the seeded sessions are not logged in")
+    result: dict[str, dict[str, float]] = {}
+    for size in ("big", "huge"):
+        script = member_script(f"/{slugs[size]}/", cookies, tmp / f"member-{size}.lua")
+        wrk(base, WARM_UP, script)
+        result[size] = wrk(base, duration, script)
+    jar = {SESSION_COOKIE: sessions[-1]}
+    status, headers, body = browser_request(port, f"/{slugs['big']}/", jar)
+    action, fields = _form(body, headers)
+    fields["name"] = "Ignored: the account's display name is used"
+    status = browser_request(port, action, jar, fields)[0]
+    if status != 302 or "bitpoll_entry" not in jar:
+        raise RuntimeError(f"a member answering the big poll got {status}")
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items() if k != "messages")
+    url = f"{base}/{slugs['big']}/"
+    wrk(url, WARM_UP, cookie=cookie)
+    result["answered big"] = wrk(url, duration, cookie=cookie)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--postgres", action="store_true", help="also measure on a throwaway PostgreSQL cluster"
+    )
+    parser.add_argument(
+        "--accounts",
+        action="store_true",
+        help="accounts on (BITPOLL_ACCOUNTS_ENABLED), with logged-in members measured too",
     )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
@@ -443,13 +514,13 @@ def main() -> None:
         sys.exit("bench/run.py needs wrk (apt-get install wrk)")
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
     compile_bytecode()
-    figures = {backend: measure(backend, args.duration) for backend in backends}
+    figures = {backend: measure(backend, args.duration, args.accounts) for backend in backends}
     report(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
-def measure(backend: str, duration: int) -> dict[str, object]:
+def measure(backend: str, duration: int, accounts: bool = False) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bitpoll-bench-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BITPOLL_")}
         env.update(
@@ -463,6 +534,8 @@ def measure(backend: str, duration: int) -> dict[str, object]:
             BITPOLL_RATELIMIT_ANSWERS="1000000/1d",
             BITPOLL_RATELIMIT_ANSWERS_PER_POLL="1000000/1d",
         )
+        if accounts:
+            env.update(BITPOLL_ACCOUNTS_ENABLED="true")
         cluster = None
         if backend == "postgresql":
             sys.path.insert(0, str(HERE.parent / "tests"))
@@ -471,7 +544,7 @@ def measure(backend: str, duration: int) -> dict[str, object]:
             cluster = Cluster().start()
             env.update(BITPOLL_DATABASE_URL=cluster.create_database("bench"))
         try:
-            return _measure(env, duration, Path(tmp))
+            return _measure(env, duration, Path(tmp), accounts)
         finally:
             if cluster is not None:
                 cluster.stop()
@@ -480,20 +553,27 @@ def measure(backend: str, duration: int) -> dict[str, object]:
 WRK_SIZES = ("small", "big", "huge")  # the 100 x 5,000 poll is measured in-process only
 
 
-def _measure(env: dict[str, str], duration: int, tmp: Path) -> dict[str, object]:
+def _measure(
+    env: dict[str, str], duration: int, tmp: Path, accounts: bool = False
+) -> dict[str, object]:
     bitpoll = [sys.executable, "-m", "bitpoll"]
     subprocess.run([*bitpoll, "migrate", "-v0"], env=env, check=True)
     subprocess.run([*bitpoll, "collectstatic", "--noinput", "-v0"], env=env, check=True)
     seeded: dict[str, str] = json.loads(
         subprocess.run(
-            [sys.executable, str(HERE / "seed.py")],
+            [
+                sys.executable,
+                str(HERE / "seed.py"),
+                *(["--users", str(MEMBERS)] if accounts else []),
+            ],
             env=env,
             capture_output=True,
             text=True,
             check=True,
         ).stdout
     )
-    slugs = {k: v for k, v in seeded.items() if not k.startswith(("answer-", "admin-"))}
+    sessions = [v for k, v in seeded.items() if k.startswith("session-")]
+    slugs = {k: v for k, v in seeded.items() if not k.startswith(("answer-", "admin-", "session-"))}
     admin = {
         k[6:]: f"/{slugs[k[6:]]}/admin/{v}/" for k, v in seeded.items() if k.startswith("admin-")
     }
@@ -537,6 +617,9 @@ def _measure(env: dict[str, str], duration: int, tmp: Path) -> dict[str, object]
             url = f"{base}/{slugs[size]}/"
             wrk(url, WARM_UP, cookie=cookie)
             participants[size] = wrk(url, duration, cookie=cookie)
+        if accounts:
+            figures["accounts"] = True
+            figures["member"] = members(port, slugs, sessions, duration, tmp)
         # Answers to copies of the small poll (see bench/seed.py), each one checked in the
         # database afterwards: a redirect that stored nothing would look like success to wrk.
         script = answer_script(port, answer_slugs, tmp / "answer.lua")
@@ -556,6 +639,10 @@ def _measure(env: dict[str, str], duration: int, tmp: Path) -> dict[str, object]
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
     figures["queries"] = count_queries(env, {k: slugs[k] for k in WRK_SIZES})
+    if accounts:
+        figures["member_queries"] = count_queries(
+            env, {k: slugs[k] for k in WRK_SIZES}, member="member1"
+        )
     # (c) and (d): uncached renders and the heavy pages, in-process, the server stopped.
     plan = [(f"page {size}", f"/{slugs[size]}/", 3 if size == "max" else 5) for size in slugs]
     for size in ("huge", "max"):
@@ -578,8 +665,11 @@ def report(all_figures: dict[str, dict[str, object]]) -> None:
         queries: dict[str, int] = f["queries"]  # type: ignore[assignment]
         burst_: dict[str, float] = f["burst"]  # type: ignore[assignment]
         uncached: dict[str, float] = f["uncached_ms"]  # type: ignore[assignment]
+        member: dict[str, dict[str, float]] = f.get("member", {})  # type: ignore[assignment]
+        member_queries: dict[str, int] = f.get("member_queries", {})  # type: ignore[assignment]
+        mode = ", accounts on" if f.get("accounts") else ""
         print(
-            f"\n== {backend}: {WORKERS} workers, {CONNECTIONS} connections, {BROWSER_ENCODINGS} =="
+            f"\n== {backend}{mode}: {WORKERS} workers, {CONNECTIONS} connections, {BROWSER_ENCODINGS} =="
         )
         print(
             f"{'endpoint':<18}{'req/s':>9}{'% healthz':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'queries*':>9}{'raw KB':>9}{'gzip KB':>9}"
@@ -592,6 +682,17 @@ def report(all_figures: dict[str, dict[str, object]]) -> None:
             ]
             + [(f"participant {s}", p, None, None) for s, p in participant.items()]
             + [("answer small", answer, None, None)]
+            + [
+                (
+                    f"member {s}",
+                    p,
+                    f"{member_queries[s + ' hit']}/{member_queries[s + ' render']}"
+                    if s + " hit" in member_queries
+                    else None,
+                    None,
+                )
+                for s, p in member.items()
+            ]
         )
         for name, r, q, page in rows:
             share = 100 * r["rps"] / h["rps"]
@@ -604,6 +705,11 @@ def report(all_figures: dict[str, dict[str, object]]) -> None:
                 f"{name:<18}{r['rps']:>9.0f}{share:>10.0f}%{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{int(r['errors']):>8}{q if q is not None else '':>9}{size}"
             )
         print("* SQL queries for a page served from the cache / rendered afresh")
+        if member:
+            print(
+                f"member big/huge: {MEMBERS} logged-in users in turn; member answered big: one "
+                "who answered it while logged in (account answer and entry cookie)"
+            )
         print(
             f"answers: {answer['requests']} completed, {answer['stored']} found in the database "
             f"(4 copies of the small poll, in turn)"
@@ -671,9 +777,35 @@ def report(all_figures: dict[str, dict[str, object]]) -> None:
             ("big poll page <= 15 KB gzipped", pages["big"]["gzip_bytes"] <= 15 * 1024),
             (
                 "no failed request in any run",
-                all(r["errors"] == 0 for r in [h, answer, *pages.values(), *participant.values()]),
+                all(
+                    r["errors"] == 0
+                    for r in [h, answer, *pages.values(), *participant.values(), *member.values()]
+                ),
             ),
         ]
+        if member:
+            # Logged-in members (issue 13): held to what participants and strangers are.
+            targets += [
+                (
+                    "logged-in member's view of the big poll >= 40% of /healthz",
+                    member["big"]["rps"] >= 0.4 * h["rps"],
+                ),
+                (
+                    "logged-in member's view of the huge poll p99 < 50 ms at 8 connections",
+                    member["huge"]["rps"] > 0 and member["huge"]["p99_ms"] < 50,
+                ),
+                (
+                    "member who answered while logged in, big poll >= 40% of /healthz",
+                    member["answered big"]["rps"] >= 0.4 * h["rps"],
+                ),
+                (
+                    "SQL queries per logged-in page equal for every size (cache hit and render)",
+                    all(
+                        len({v for k, v in member_queries.items() if k.endswith(kind)}) == 1
+                        for kind in ("hit", "render")
+                    ),
+                ),
+            ]
         if backend != "sqlite" and "sqlite" in all_figures:
             lite = all_figures["sqlite"]
             lite_pages: dict[str, dict[str, float]] = lite["pages"]  # type: ignore[assignment]

@@ -2,6 +2,8 @@
 
 Run with the same BITPOLL_* environment as the server: `python bench/seed.py`. Name sizes to
 seed only those (and the answer copies): `python bench/seed.py small big`.
+`--users N` (accounts on) also creates N users, each with a display name and a logged-in
+session, printed as "session-1" ... "session-N": the session cookies' values.
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ def main() -> None:
     rng = random.Random(20261125)  # the same data on every run
     # One answer in a hundred carries a comment, as on a busy real poll.
     slugs: dict[str, str] = {}
-    only = set(sys.argv[1:]) or set(SIZES)
+    sizes = list(sys.argv[1:])
+    if "--users" in sizes:  # --users N, read below
+        del sizes[sizes.index("--users") : sizes.index("--users") + 2]
+    only = set(sizes) or set(SIZES)
     unknown = only - set(SIZES)
     if unknown:
         sys.exit(f"unknown sizes: {', '.join(sorted(unknown))} (known: {', '.join(SIZES)})")
@@ -78,7 +83,43 @@ def main() -> None:
         slugs[key] = poll.slug
         if not key.startswith("answer-"):
             slugs[f"admin-{key}"] = admin_token
+    users = int(sys.argv[sys.argv.index("--users") + 1]) if "--users" in sys.argv else 0
+    for number, session_key in enumerate(logged_in_sessions(users), start=1):
+        slugs[f"session-{number}"] = session_key
     json.dump(slugs, sys.stdout)
+
+
+def logged_in_sessions(count: int) -> list[str]:
+    """`count` users, each logged in with a session of its own, as the login form leaves it."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+
+    from bitpoll.accounts.models import Profile
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    backend = "django.contrib.auth.backends.ModelBackend"
+    if backend not in settings.AUTHENTICATION_BACKENDS:
+        backend = settings.AUTHENTICATION_BACKENDS[0]
+    keys = []
+    for number in range(1, count + 1):
+        user = get_user_model().objects.create_user(
+            f"member{number}", f"member{number}@example.org", None
+        )
+        Profile.objects.create(user=user, display_name=f"Member number {number}")
+        session = store()
+        session[SESSION_KEY] = user._meta.pk.value_to_string(user)  # type: ignore[union-attr]
+        session[BACKEND_SESSION_KEY] = backend
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        keys.append(str(session.session_key))
+    return keys
 
 
 if __name__ == "__main__":

@@ -131,6 +131,12 @@ let
   // optionalAttrs (cfg.retention.days > 0) {
     BITPOLL_POLL_RETENTION_DAYS = toString cfg.retention.days;
   }
+  # The outbox's sender is bitpoll-mail.service (or, with mail.sender.enable off, none on this
+  # host): `bitpoll serve` must not start one of its own (BITPOLL_MAIL_SENDER, its default
+  # "serve" is for installs without such a unit).
+  // optionalAttrs (cfg.mail.sender.enable || email.host != null) {
+    BITPOLL_MAIL_SENDER = "external";
+  }
   # Only when changed, so the app's own default stays the single source.
   // optionalAttrs (cfg.maxBodySize != defaultMaxBodySize) {
     BITPOLL_MAX_BODY_SIZE = toString cfg.maxBodySize;

@@ -7,7 +7,6 @@ except reading secret files the administrator pointed us at.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -56,6 +55,8 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[tuple[st
 
 
 def closest(name: str, known: Iterable[str]) -> str | None:
+    import difflib  # only for a misspelt variable
+
     match = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
     return PREFIX + match[0] if match else None
 

@@ -298,9 +298,14 @@ POLL_RETENTION_DAYS = conf.env_int("POLL_RETENTION_DAYS", 0, minimum=0, maximum=
 # "Send me my admin links": per client address and per e-mail address asked for.
 RATELIMITS["recovery"] = conf.env_rate("RATELIMIT_RECOVERY", "5/h")
 RATELIMITS["recovery_per_user"] = conf.env_rate("RATELIMIT_RECOVERY_PER_ADDRESS", "3/d")
-# Invitation batches (up to 200 addresses each) per client address and per poll.
+# Invitation batches (up to 200 addresses each, or one user or group) per client address and
+# per poll.
 RATELIMITS["invitations"] = conf.env_rate("RATELIMIT_INVITATIONS", "10/h")
 RATELIMITS["invitations_per_poll"] = conf.env_rate("RATELIMIT_INVITATIONS_PER_POLL", "10/d")
+# --- Mail sender run by `bitpoll serve` (core/management/commands/serve.py) ---
+# serve: with mail configured, `bitpoll serve` runs `bitpoll send-mail --loop` as a child
+# process; external: something else runs it (the NixOS module's bitpoll-mail.service).
+MAIL_SENDER = conf.env_choice("MAIL_SENDER", "serve", ("serve", "external"))
 # A hung SMTP server must not hold a sender forever (Django's default is no timeout).
 EMAIL_TIMEOUT = 30
 # --- Single sign-on and AUTHENTICATION_BACKENDS (bitpoll.accounts, docs/accounts.md) ---------
@@ -352,3 +357,7 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:polls"
 LOGOUT_REDIRECT_URL = "home"
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+# --- Sessions read cheaply (accperf, docs/performance.md "Accounts on") ---
+# Django's database sessions, the row read with a hand-written statement instead of the ORM's.
+SESSION_ENGINE = "bitpoll.accounts.sessions"
+# --- end of sessions ---

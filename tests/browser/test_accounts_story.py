@@ -36,7 +36,11 @@ def sink() -> Iterator[SmtpSink]:
 def server(tmp_path_factory: pytest.TempPathFactory, sink: SmtpSink) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("accounts-browser") / "data"
     data_dir.mkdir(mode=0o700)
-    env = {"BITPOLL_ACCOUNTS_ENABLED": "true", "BITPOLL_EMAIL_URL": sink.url}
+    env = {
+        "BITPOLL_ACCOUNTS_ENABLED": "true",
+        "BITPOLL_EMAIL_URL": sink.url,
+        "BITPOLL_MAIL_SENDER": "external",  # the test runs the sender when it wants the mail
+    }
     with serving(data_dir, env) as running:
         made = run_bitpoll(
             [

@@ -240,3 +240,35 @@ def test_a_logged_in_user_watches_and_unwatches_from_the_poll_page(accounts: Smt
     # Strangers have nothing to watch with: no button, and the address is a 404.
     assert 'id="watch-submit"' not in Client().get(f"/{poll.slug}/").content.decode()
     assert Client().post(f"/{poll.slug}/watch/", {"watch": "on"}).status_code == 404
+
+
+def test_account_and_group_invitations_are_rate_limited_with_the_e_mail_ones(
+    accounts: SmtpSink, settings: Any
+) -> None:
+    settings.RATELIMIT_ENABLED = True
+    poll, token = make()
+    admin = poll.admin_url(token)
+    client = Client()
+    # Five batches of addresses, then users and a group: one limit (10/h per client).
+    for n in range(5):
+        assert (
+            client.post(admin + "invitations/", {"addresses": f"a{n}@example.org"}).status_code
+            == 302
+        )
+    for n in range(4):
+        make_user(f"user{n}")
+        assert client.post(admin + "access/invite/", {"invitee": f"user{n}"}).status_code == 302
+    make_group("crowd", *[make_user(f"member{n}") for n in range(3)])
+    assert client.post(admin + "access/invite/", {"invitee": "crowd"}).status_code == 302
+    make_user("late")
+    refused = client.post(admin + "access/invite/", {"invitee": "late"})
+    assert refused.status_code == 429
+    assert not Invitation.objects.filter(poll=poll, user__username="late").exists()
+    assert poll.invitations.count() == 10
+    # Another client is held by the per-poll limit (10/d) as well.
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert other.post(admin + "access/invite/", {"invitee": "late"}).status_code == 429
+    settings.RATELIMITS = {**settings.RATELIMITS, "invitations_per_poll": None}
+    assert other.post(admin + "access/invite/", {"invitee": "late"}).status_code == 302
+    sender.run_once()
+    assert len(accounts.wait_for(5 + 4 + 3 + 1)) == 13

@@ -69,6 +69,20 @@ def test_the_sender_can_be_turned_off(evaluate: Callable[..., dict[str, Any]]) -
         """
     )
     assert "bitpoll-mail" not in result["services"]
+    # Off means no sender on this host: not one started by `bitpoll serve` either.
+    assert result["services"]["bitpoll"]["environment"]["BITPOLL_MAIL_SENDER"] == "external"
+
+
+def test_serve_starts_no_sender_of_its_own_beside_the_service(
+    evaluate: Callable[..., dict[str, Any]],
+) -> None:
+    result = evaluate('services.bitpoll.email.host = "smtp.example.org";')
+    assert "bitpoll-mail" in result["services"]
+    assert result["services"]["bitpoll"]["environment"]["BITPOLL_MAIL_SENDER"] == "external"
+    # Mail configured only through the environment file and no sender unit: serve sends.
+    bare = evaluate('services.bitpoll.environmentFile = "/run/secrets/bitpoll.env";')
+    assert "bitpoll-mail" not in bare["services"]
+    assert "BITPOLL_MAIL_SENDER" not in bare["services"]["bitpoll"]["environment"]
 
 
 def test_retention_adds_a_purge_timer(evaluate: Callable[..., dict[str, Any]]) -> None:

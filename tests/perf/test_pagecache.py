@@ -352,3 +352,202 @@ def test_it_marks_the_own_row_in_a_big_page_served_gzipped() -> None:
     assert own_rows(html) == ["Bob "]
     assert html.count("<tr><th scope=row>Participant number") == pagecache.ROWS_PER_CHUNK * 3
     assert "<tr><th scope=row>Zoe" in html
+
+
+# --- Logged-in visitors (accounts on): the shared page of their variant, their parts in slots.
+
+
+@pytest.fixture
+def accounts_on(settings: object) -> object:
+    settings.ACCOUNTS_ENABLED = True  # type: ignore[attr-defined]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+    return settings
+
+
+def member(username: str, display_name: str = "") -> Client:
+    """A client logged in as a new user (with a profile, as the accounts app makes one)."""
+    from accounts.conftest import client_for, make_user
+
+    return client_for(make_user(username, display_name=display_name))
+
+
+def account_links(html: str) -> list[str]:
+    return re.findall(r'href="(/[^"]+/entry/\d+/account/)" class="account-edit"', html)
+
+
+def name_field(html: str) -> str:
+    found = re.search(r'<input type="text" name="name"[^>]*>', html)
+    assert found, "no name field"
+    return found.group(0)
+
+
+def cached_text(poll: Poll) -> bytes:
+    """Everything the page cache holds of this poll, raw."""
+    return b"".join(
+        stretch.raw
+        for key, ((_version, cached), _size) in pagecache.pages._items.items()
+        if key[1] == poll.slug  # type: ignore[index]
+        for stretch in cached.stretches
+    )
+
+
+def test_it_serves_members_from_the_shared_page_each_with_only_their_own_parts(
+    accounts_on: object,
+) -> None:
+    poll = make_poll()
+    page(poll)  # the stranger's page, cached before anyone logs in
+    olga = member("olga", "Olga Organiser")
+    nick = member("nick")
+    yes = poll.choices.order_by("order").first()
+    assert yes is not None
+    fields = {"name": "whatever", **{f"o{o.pk}": str(yes.pk) for o in poll.options.all()}}
+    assert olga.post(f"/{poll.slug}/answer/", fields).status_code == 302
+    olga_entry = poll.entries.get()
+    assert olga_entry.name == "Olga Organiser" and olga_entry.user is not None
+    olga_html = olga.get(f"/{poll.slug}/").content.decode()
+    nick_html = nick.get(f"/{poll.slug}/").content.decode()
+    stranger = page(fresh(poll))
+    # Her account's answer, its link for the account, her row, her name in the form.
+    assert account_links(olga_html) == [f"/{poll.slug}/entry/{olga_entry.pk}/account/"]
+    assert own_rows(olga_html) == ["Olga Organiser "]
+    assert 'value="Olga Organiser"' in name_field(olga_html)
+    assert "readonly" in name_field(olga_html)
+    assert re.search(r'id="nav-settings">olga<', olga_html)
+    # nick: his name, nothing of hers but her public row.
+    assert account_links(nick_html) == [] and own_rows(nick_html) == []
+    assert 'value="nick"' in name_field(nick_html) and "readonly" in name_field(nick_html)
+    assert re.search(r'id="nav-settings">nick<', nick_html) and "olga" not in nick_html
+    assert edit_links(nick_html) == [] and 'id="you"' not in nick_html
+    # The stranger: no account, no name, a field to type one.
+    assert "olga" not in stranger and "nick" not in stranger
+    assert account_links(stranger) == [] and own_rows(stranger) == []
+    assert "readonly" not in name_field(stranger) and 'id="nav-login"' in stranger
+    # The cache holds no one's name, link or account: its pages are per variant, not person.
+    held = cached_text(poll)
+    assert b"olga" not in held and b"nick" not in held and b"/account/" not in held
+    assert {key[-1] for key in pagecache.pages._items if key[1] == poll.slug} == {
+        pagecache.Variant(False, True),
+        pagecache.Variant(True, True),
+    }
+    # Her link for the account works, for her only.
+    assert olga.get(account_links(olga_html)[0]).status_code == 200
+    assert nick.get(account_links(olga_html)[0]).status_code == 404
+
+
+def _masked(html: str) -> str:
+    """CSRF tokens masked, runs of white space made one space (an empty slot leaves out the
+    blank line that an empty include writes) and empty values left out (an empty slot in the
+    comment form's name writes `value=""`, a field without a value nothing)."""
+    html = re.sub(r'value="[A-Za-z0-9]{64}"', 'value="T"', html).replace(' value=""', "")
+    return re.sub(r"\s+", " ", html)
+
+
+def test_a_member_gets_what_a_page_of_their_own_showed(
+    accounts_on: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Character for character (CSRF tokens and white space aside) what a full render for the member shows: the owner
+    with the manage button and the watch form, a member who answered with the account and
+    commented, one who did not, on open and invited-only polls."""
+    from accounts.conftest import client_for, make_user
+    from bitpoll.polls import views
+    from bitpoll.polls.models import Invitation
+
+    accounts_on.MAIL_ENABLED = True  # type: ignore[attr-defined]
+    users = {name: make_user(name, display_name=name.title()) for name in ("olga", "ivan", "nick")}
+    clients = {name: client_for(user) for name, user in users.items()}
+    open_poll = make_poll(owner=users["olga"])
+    invited = make_poll(owner=users["olga"], answer_access=Poll.AnswerAccess.INVITED)
+    Invitation.objects.create(poll=invited, user=users["ivan"])
+    members_only = make_poll(answer_access=Poll.AnswerAccess.ACCOUNTS, one_answer_per_account=True)
+    # The test client keeps one cookie per name, whatever its path: ivan's entry and comment
+    # cookies are those of the last poll, the invited-only one (checked below).
+    for poll in (open_poll, members_only, invited):
+        services.add_entry(poll, "Bob", yes_to_all(poll))
+        yes = poll.choices.order_by("order").first()
+        fields = {"name": "x", **{f"o{o.pk}": str(yes.pk) for o in poll.options.all()}}  # type: ignore[union-attr]
+        assert clients["ivan"].post(f"/{poll.slug}/answer/", fields).status_code == 302
+        comment_as(clients["ivan"], poll, "Ivan", "Thursday suits me")
+        clients["olga"].post(f"/{poll.slug}/watch/", {"watch": "on"})
+    personas = [*clients.values(), Client()]
+    seen = {}
+    for poll in (open_poll, members_only, invited):
+        for client in personas:
+            client.get(f"/{poll.slug}/")  # spends the flash messages
+        cached = [client.get(f"/{poll.slug}/").content.decode() for client in personas]
+        monkeypatch.setattr(
+            pagecache,
+            "serve",
+            lambda request, slug, render: views._render_poll(request, views.access.get_poll(slug)),
+        )
+        rendered = [client.get(f"/{poll.slug}/").content.decode() for client in personas]
+        monkeypatch.undo()
+        for mine, theirs in zip(cached, rendered, strict=True):
+            a, b = _masked(mine), _masked(theirs)
+            if a != b:
+                i = next(i for i in range(min(len(a), len(b))) if a[i] != b[i])
+                print("DIFF", a[i - 300 : i + 200], "\n=====\n", b[i - 300 : i + 200])
+            assert _masked(mine) == _masked(theirs)
+        seen[poll.slug] = cached
+    owner_html, ivan_html, nick_html, _stranger = seen[invited.slug]
+    assert 'id="manage-poll"' in owner_html and 'id="unwatch-submit"' in owner_html
+    assert 'id="answer-form"' in ivan_html and account_links(ivan_html)
+    assert "comment-delete-" in ivan_html and "comment-delete-" not in owner_html
+    assert 'id="answer-form"' not in nick_html and 'id="answer-refused"' in nick_html
+    # Logged-in people only: every member may answer, the stranger is asked to log in.
+    *logged_in, stranger = seen[members_only.slug]
+    assert all('id="answer-form"' in html for html in logged_in)
+    assert 'id="answer-form"' not in stranger and 'id="nav-login"' in stranger
+    assert 'href="/accounts/login/?next=' in stranger
+
+
+def test_a_logged_in_non_member_of_an_invited_only_poll_sees_no_form(accounts_on: object) -> None:
+    from accounts.conftest import client_for, make_user
+    from bitpoll.accounts.models import Group, Membership
+    from bitpoll.polls.models import Invitation
+
+    olga, mia, ivan, nick = (make_user(n) for n in ("olga", "mia", "ivan", "nick"))
+    group = Group.objects.create(name="Council", slug="council")
+    Membership.objects.create(group=group, user=mia)
+    poll = make_poll(owner=olga, owner_group=group, answer_access=Poll.AnswerAccess.INVITED)
+    Invitation.objects.create(poll=poll, user=ivan)
+    seen = {
+        name: client_for(user).get(f"/{poll.slug}/").content.decode()
+        for name, user in (("nick", nick), ("ivan", ivan), ("mia", mia), ("olga", olga))
+    }
+    assert 'id="answer-form"' not in seen["nick"] and 'id="answer-refused"' in seen["nick"]
+    assert 'id="manage-poll"' not in seen["nick"] and 'id="nav-login"' not in seen["nick"]
+    assert 'id="answer-form"' in seen["ivan"] and 'id="manage-poll"' not in seen["ivan"]
+    for manager in ("mia", "olga"):
+        assert 'id="answer-form"' in seen[manager] and 'id="manage-poll"' in seen[manager]
+    stranger = page(poll)
+    assert 'id="answer-form"' not in stranger and 'id="nav-login"' in stranger
+
+
+def test_an_invalid_session_cookie_gets_the_strangers_page(
+    accounts_on: object,
+    django_assert_num_queries: Callable,  # type: ignore[type-arg]
+) -> None:
+    from django.conf import settings
+
+    poll = make_poll()
+    services.add_entry(poll, "Bob", yes_to_all(poll))
+    stranger = page(poll)
+    forged = Client()
+    forged.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    # The session is looked up (and not found), then the stranger's cached page is served.
+    with django_assert_num_queries(2):
+        html = forged.get(f"/{poll.slug}/").content.decode()
+    assert _masked(html) == _masked(stranger)
+    assert [key[-1] for key in pagecache.pages._items if key[1] == poll.slug] == [
+        pagecache.Variant(False, True)
+    ]
+
+
+def test_a_member_sees_their_flash_message_once(accounts_on: object) -> None:
+    poll = make_poll()
+    page(poll)
+    olga = member("olga")
+    olga.post(f"/{poll.slug}/watch/", {"watch": "on"})
+    assert "You watch this poll" in olga.get(f"/{poll.slug}/").content.decode()
+    assert "You watch this poll" not in olga.get(f"/{poll.slug}/").content.decode()
+    assert "You watch this poll" not in page(fresh(poll))

@@ -139,6 +139,7 @@ BAD = [
     ("BITPOLL_RATELIMIT_ENABLED", "sometimes", "true or false"),
     ("BITPOLL_RATELIMIT_POLLS", "20 per hour", "COUNT/PERIOD such as 20/h"),
     ("BITPOLL_RATELIMIT_COMMENTS", "0/10m", "COUNT/PERIOD such as 20/h"),
+    ("BITPOLL_MAIL_SENDER", "cron", "one of serve, external"),
 ]
 
 

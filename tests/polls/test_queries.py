@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bitpoll.polls import services, tokens
 from bitpoll.polls.models import Comment, Entry, Poll, Vote
+from bitpoll.ratelimit import limits
 
 from .conftest import make_poll
 
@@ -75,12 +76,17 @@ def test_it_keeps_the_big_poll_page_small(client: Client) -> None:
     assert len(gzip.compress(content)) <= 15 * 1024
 
 
-def test_it_counts_the_same_for_the_admin_page(client: Client) -> None:
+def test_it_counts_the_same_for_the_admin_page(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     small, small_token = make_poll()
     services.add_entry(small, "A", {})
     big = _seed(30, 200)
     big.admin_token_hash, big_token = _new_admin_secret()
     big.save(update_fields=["admin_token_hash"])
+    # The rate limiter prunes expired counters on every PRUNE_EVERY-th request, whatever the
+    # page: one statement more on whichever request it falls, so it is not counted here.
+    monkeypatch.setattr(limits, "_due_for_pruning", lambda: False)
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(f"/{small.slug}/admin/{small_token}/").status_code == 200
     with CaptureQueriesContext(connection) as ctx_big:
@@ -91,3 +97,29 @@ def test_it_counts_the_same_for_the_admin_page(client: Client) -> None:
 def _new_admin_secret() -> tuple[str, str]:
     raw, hashed = tokens.new_token()
     return hashed, raw
+
+
+def test_a_logged_in_visitor_is_served_from_the_cache_in_the_same_queries_for_every_size(
+    settings: object,
+) -> None:
+    """Accounts on: the session, its user, the poll's stamp and the account's parts (its
+    answers by Entry.user, display name, watching) in one query: 4, for a small poll as for a
+    big one, with no render."""
+    from django.contrib.auth import get_user_model
+
+    from bitpoll.polls import pagecache
+
+    settings.ACCOUNTS_ENABLED = True  # type: ignore[attr-defined]
+    user = get_user_model().objects.create_user("olga", "olga@example.org")
+    client = Client()
+    client.force_login(user)
+    counts = []
+    for poll in (_seed(2, 2), _seed(30, 200)):
+        Entry.objects.filter(poll=poll).order_by("pk").update(user=user)  # answers of hers
+        client.get(f"/{poll.slug}/")  # renders the shared page once
+        hits_before = len(pagecache.pages)
+        queries, content = _count(client, poll)
+        assert len(pagecache.pages) == hits_before  # nothing rendered
+        assert b'class="account-edit"' in content
+        counts.append(queries)
+    assert counts == [4, 4]

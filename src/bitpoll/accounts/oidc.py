@@ -6,6 +6,9 @@ sent anywhere. The ID token is checked with joserfc against the provider's JWKS 
 an asymmetric algorithm, issuer, audience, expiry, nonce); the keys are cached per process and
 fetched again when a token names a key not seen before (key rotation). Claims from the userinfo
 endpoint complete those in the ID token, whose `sub` they must repeat.
+
+joserfc (with cryptography) and urllib.request are imported on first use: most sites never
+configure OIDC, and importing them cost a tenth of `bitpoll serve`'s start-up.
 """
 
 from __future__ import annotations
@@ -15,18 +18,18 @@ import hashlib
 import json
 import secrets
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from bitpoll.conf import Oidc
+
+if TYPE_CHECKING:
+    import urllib.request
+
+    from joserfc.jwk import KeySet
 
 TIMEOUT = 5.0  # seconds for each request to the provider
 MAX_RESPONSE = 1024 * 1024
@@ -76,12 +79,17 @@ def redirect_uri() -> str:
 
 
 def _request(url: str, **kwargs: Any) -> urllib.request.Request:
+    import urllib.request
+
     # Only ever http(s): _endpoint() and conf.env_url() refuse every other scheme, and _http()
     # checks again.
     return urllib.request.Request(url, **kwargs)  # noqa: S310
 
 
 def _http(request: urllib.request.Request) -> dict[str, Any]:
+    import urllib.error
+    import urllib.request
+
     if urllib.parse.urlsplit(request.full_url).scheme not in ("http", "https"):
         raise OidcError(f"refusing to fetch {request.full_url!r}")
     request.add_header("Accept", "application/json")
@@ -168,6 +176,9 @@ def _key_set(discovery: Discovery, refresh: bool = False) -> KeySet:
         cached = _keys.get(discovery.jwks_uri)
     if cached is not None and not refresh:
         return cached
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     doc = _http(_request(discovery.jwks_uri))
     try:
         key_set = KeySet.import_key_set(doc)  # type: ignore[arg-type]
@@ -261,6 +272,9 @@ def exchange(cfg: Oidc, discovery: Discovery, code: str, pending: Pending) -> di
 
 
 def verify_id_token(cfg: Oidc, discovery: Discovery, id_token: str, nonce: str) -> dict[str, Any]:
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+
     def decode(key_set: KeySet) -> dict[str, Any]:
         return dict(jwt.decode(id_token, key_set, algorithms=list(discovery.algorithms)).claims)
 

@@ -33,7 +33,7 @@ from bitpoll.accounts.forms import (
 from bitpoll.accounts.middleware import SESSION_TIME_ZONE
 from bitpoll.accounts.models import Profile
 from bitpoll.accounts.tokens import activation_tokens, email_change_token, read_email_change
-from bitpoll.polls.forms import TIME_ZONES
+from bitpoll.polls.forms import time_zones
 from bitpoll.ratelimit import limits
 
 User = get_user_model()
@@ -238,7 +238,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     else:
         form = SettingsForm(instance=profile)
         status = 200
-    ctx = {"form": form, "time_zones": TIME_ZONES}
+    ctx = {"form": form, "time_zones": time_zones()}
     return render(request, "accounts/settings.html", ctx, status=status)
 
 

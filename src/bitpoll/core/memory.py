@@ -6,7 +6,6 @@ Both functions are no-ops on a C library without these calls (musl, macOS).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import gc
 
@@ -15,8 +14,11 @@ M_ARENA_MAX = -8  # mallopt() parameter, from glibc's malloc.h
 
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
+    # The running program's own symbols, which include those of the C library it is linked
+    # with: no search (ctypes.util.find_library runs ldconfig, 10-30 ms of `bitpoll serve`'s
+    # start-up before it forks).
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return ctypes.CDLL(None)
     except OSError:
         return None
 
@@ -38,16 +40,19 @@ def limit_malloc_arenas() -> None:
 
 
 def freeze_heap() -> None:
-    """Move every object alive now out of the garbage collector's sight, for good.
+    """Move every object alive now out of the garbage collector's sight, for good, and make
+    sure the collector runs from here on.
 
     Called once the server has loaded its code and compiled its templates, before it forks:
     a full collection after a big render then walks only what the worker created since (a
     third of a big poll's render time went to walking Django's modules, templates and
     translations), and the collector no longer writes to the shared pages' object headers,
     so they stay shared between the workers. No collection first: at that point it finds a
-    few hundred objects and costs the start-up tens of milliseconds.
+    few hundred objects (under two thousand when `bitpoll serve` started with the collector
+    off, see bitpoll.__main__) and costs the start-up tens of milliseconds.
     """
     gc.freeze()
+    gc.enable()
 
 
 def release_memory() -> None:

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bitpoll.mail.models import Message
+from bitpoll.mail.models import Fanout, Message
 
 
 @admin.register(Message)
@@ -27,3 +27,22 @@ class MessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             status=Message.Status.QUEUED, next_try=timezone.now(), attempts=0
         )
         self.message_user(request, _("%(count)d mails queued again.") % {"count": count})
+
+
+@admin.register(Fanout)
+class FanoutAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Mails to many that the sender has not written out into outbox rows yet: read only."""
+
+    list_display = ["created", "kind", "poll", "recipient_count", "done"]
+    list_filter = ["kind"]
+    readonly_fields = [f.name for f in Fanout._meta.get_fields() if f.concrete]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description=_("recipients"))
+    def recipient_count(self, obj: Fanout) -> int:
+        return len(obj.recipients)

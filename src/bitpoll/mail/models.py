@@ -85,3 +85,42 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to} ({self.status})"
+
+
+class Fanout(models.Model):
+    """One mail to many people, as the request that causes it stores it: a single row.
+
+    Deciding a poll with 1,000 people to tell must not write 1,000 outbox rows inside the
+    request. The mail is rendered once per language, with placeholders where it differs per
+    recipient (a personal link, the calendar's ATTENDEE line); the sender (outbox.expand)
+    turns it into Message rows, a chunk of recipients per short transaction, before sending.
+    `done` counts the recipients written out so far; the row goes when all are. Small
+    fan-outs are written out in the request itself (outbox.INLINE_MAX).
+    """
+
+    kind = models.CharField(_("kind"), max_length=40)
+    # Deleting the poll deletes what was not written out yet, like its mails.
+    poll = models.ForeignKey(
+        "polls.Poll",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="mail_fanouts",
+    )
+    # {language: [subject, text, html]}, with the placeholders in them.
+    bodies = models.JSONField(default=dict)
+    # [[name, content, mime type]], with the placeholders in the content.
+    attachments = models.JSONField(default=list, blank=True)
+    # The placeholder strings, and per recipient [to, language, headers, [value per placeholder]].
+    placeholders = models.JSONField(default=list, blank=True)
+    recipients = models.JSONField(default=list)
+    done = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("mail to many")
+        verbose_name_plural = _("mails to many")
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {len(self.recipients)} ({self.done} written out)"

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from bitpoll.mail import outbox
 from bitpoll.mail.models import Message
 
 log = logging.getLogger(__name__)
@@ -190,8 +191,10 @@ def deliver(rows: Sequence[Message], report: Report) -> None:
 
 
 def run_once(batch: int = 50, lease: dt.timedelta = LEASE) -> Report:
-    """Send every mail that is due now, batch by batch, within the rate limits."""
+    """Send every mail that is due now, batch by batch, within the rate limits (first
+    writing out the mails to many that requests stored, outbox.expand)."""
     report = Report()
+    outbox.expand()
     while True:
         rows = claim(batch, lease=lease)
         if not rows:

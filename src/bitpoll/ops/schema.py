@@ -29,8 +29,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from bitpoll.ops import archive
-
 log = logging.getLogger("bitpoll.schema")
 
 Node = tuple[str, str]
@@ -132,6 +130,8 @@ def take_snapshot(connection: BaseDatabaseWrapper, keep: int) -> Path | None:
     if not known:
         return None
     registry = loader.project_state(nodes=sorted(known), at_end=True).apps
+    from bitpoll.ops import archive  # tarfile and the dump code: not on `bitpoll serve`'s start
+
     directory = snapshot_directory()
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
@@ -145,6 +145,8 @@ def take_snapshot(connection: BaseDatabaseWrapper, keep: int) -> Path | None:
 def snapshot_before(connection: BaseDatabaseWrapper, loader: MigrationLoader) -> Path | None:
     """The snapshot that restores the schema this code knows: the newest one taken from
     exactly the database's migrations that the code has, else the newest it can restore."""
+    from bitpoll.ops import archive
+
     applied = applied_migrations(connection)
     wanted = schema_id({node for node in applied if node in loader.graph.nodes})
     found = snapshots()

@@ -103,14 +103,15 @@ def is_invited(request: HttpRequest, poll: Poll) -> bool:
     return Invitation.objects.filter(Q(poll_id=poll.pk) & found).exists()
 
 
-def may_answer(request: HttpRequest, poll: Poll) -> bool:
+def may_answer(request: HttpRequest, poll: Poll, *, manager: bool | None = None) -> bool:
     """Whether this visitor may answer (and comment on) the poll.
 
     Restrictions hold whether accounts are on or off: a poll limited to invited people does
-    not open to everyone because the operator switched accounts off."""
+    not open to everyone because the operator switched accounts off. `manager`: whether the
+    visitor manages the poll, when the caller has found out already (else asked here)."""
     if poll.answer_access == AnswerAccess.ANYONE:
         return True
-    if manages(request.user, poll):
+    if manages(request.user, poll) if manager is None else manager:
         return True
     if poll.answer_access == AnswerAccess.ACCOUNTS:
         return bool(settings.ACCOUNTS_ENABLED and request.user.is_authenticated)

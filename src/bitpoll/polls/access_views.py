@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bitpoll.polls import access, lifecycle, services
 from bitpoll.polls.forms import AccessForm, AccountInviteForm
 from bitpoll.polls.models import Poll
+from bitpoll.ratelimit import limits
 
 
 def _poll(request: HttpRequest, slug: str, token: str) -> Poll:
@@ -140,6 +141,9 @@ def invite(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         return redirect(_url(poll, token))
     try:
         with transaction.atomic():
+            # Counted with the e-mail invitations (per client and per poll): a group
+            # invitation mails every member.
+            limits.check(request, "invitations", poll=poll.pk)
             lifecycle.invite_account(poll, user=user, group=group)
     except IntegrityError:
         messages.error(request, _("“%(name)s” is invited already.") % {"name": value})

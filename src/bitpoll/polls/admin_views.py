@@ -26,7 +26,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from bitpoll.polls import access, ics, page, results, services, when
 from bitpoll.polls.forms import (
-    TIME_ZONES,
     AddOptionsForm,
     BulkCommentDeleteForm,
     CopyForm,
@@ -34,6 +33,7 @@ from bitpoll.polls.forms import (
     PollEditForm,
     RenameOptionForm,
     ScaleFormSet,
+    time_zones,
 )
 from bitpoll.polls.models import Option, Poll, Vote
 from bitpoll.polls.views import edit_entry_page
@@ -119,7 +119,7 @@ def edit(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     return render(
         request,
         "polls/admin/edit.html",
-        {"poll": poll, "token": token, "form": form, "time_zones": TIME_ZONES},
+        {"poll": poll, "token": token, "form": form, "time_zones": time_zones()},
         status=status,
     )
 

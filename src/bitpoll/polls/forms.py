@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -20,6 +21,7 @@ from bitpoll.polls.models import (
     DeletedSlug,
     Option,
     Poll,
+    known_time_zones,
     validate_slug,
     validate_time_zone,
 )
@@ -27,14 +29,18 @@ from bitpoll.polls.names import name_key
 from bitpoll.polls.options import MAX_OPTIONS, ParsedOption, local_to_utc, parse_lines
 from bitpoll.polls.services import Answer, ChoiceData
 
-TIME_ZONES = [
-    *sorted(
-        z
-        for z in zoneinfo.available_timezones()
-        if "/" in z and not z.startswith(("Etc/", "SystemV/"))
-    ),
-    "UTC",
-]
+
+@functools.cache
+def time_zones() -> list[str]:
+    """The zones the time zone menus offer. Listed on first use rather than at import: listing
+    the zone database's files was the costliest line of `bitpoll serve`'s imports."""
+    return [
+        *sorted(
+            z for z in known_time_zones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+        ),
+        "UTC",
+    ]
+
 
 SCALES = (("default", _("Yes / If need be / No")), ("yesno", _("Yes / No")))
 

@@ -38,6 +38,13 @@ def fold(line: str) -> str:
     return "\r\n".join(out)
 
 
+def attendee_line(address: str) -> str:
+    """The ATTENDEE line of `address`, folded (RFC 5545 3.1) as calendar() folds it. A
+    calendar built once for many recipients (notify._to_everyone) has the line of a
+    placeholder, short enough to stay unfolded, replaced by each recipient's."""
+    return fold(f"ATTENDEE;RSVP=FALSE:mailto:{address}")
+
+
 def uid(poll: Poll, index: int) -> str:
     host = urlsplit(settings.BASE_URL).hostname or "localhost"
     return f"bitpoll-{poll.pk}-decision-{index}@{host}"
@@ -91,7 +98,7 @@ def calendar(
         if method in ("REQUEST", "CANCEL"):
             lines.append(f"ORGANIZER:mailto:{settings.DEFAULT_FROM_EMAIL}")
             if attendee:
-                lines.append(f"ATTENDEE;RSVP=FALSE:mailto:{attendee}")
+                lines.append(f"ATTENDEE;RSVP=FALSE:mailto:{attendee}")  # attendee_line()
         lines.append("STATUS:CANCELLED" if method == "CANCEL" else "STATUS:CONFIRMED")
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")

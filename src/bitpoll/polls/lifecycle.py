@@ -76,16 +76,16 @@ def unfinalize(poll: Poll) -> int:
 def invite(poll: Poll, addresses: Iterable[str]) -> int:
     """Invite e-mail addresses (each once per poll); returns how many were new."""
     known = {e.lower() for e in poll.invitations.exclude(email="").values_list("email", flat=True)}
-    new = 0
+    fresh = []
     for address in addresses:
-        if address.lower() in known:
-            continue
-        known.add(address.lower())
-        invitation = Invitation.objects.create(poll=poll, email=address)
-        notify.set_personal_token(invitation)
-        notify.invitation(invitation)
-        new += 1
-    return new
+        if address.lower() not in known:
+            known.add(address.lower())
+            fresh.append(Invitation(poll=poll, email=address))
+    # The link secrets derive from the rows' ids, so the ids come back first.
+    created = Invitation.objects.bulk_create(fresh)
+    notify.set_personal_tokens(created)
+    notify.invitations([(invitation, None) for invitation in created])
+    return len(created)
 
 
 @transaction.atomic
@@ -132,18 +132,18 @@ def remind(poll: Poll) -> int:
     group, per invitation: each reminder goes to the members who have not answered).
     Returns the number of mails."""
     now = timezone.now()
-    count = 0
     answered = answered_users(poll)
+    due = []
     for invitation in poll.invitations.select_for_update().order_by("pk"):
         invitation.poll = poll
         if not reminder_due(invitation, answered):
             continue
         members = unanswered_members(invitation, answered) if invitation.group_id else None
-        count += notify.invitation(invitation, reminder=True, members=members)
+        due.append((invitation, members))
         invitation.reminded = now
         invitation.reminder_count += 1
-        invitation.save(update_fields=["reminded", "reminder_count"])
-    return count
+    Invitation.objects.bulk_update([i for i, _m in due], ["reminded", "reminder_count"])
+    return notify.invitations(due, reminder=True)
 
 
 def _same(given: str, expected: str) -> bool:

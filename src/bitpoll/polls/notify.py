@@ -29,10 +29,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 
 from bitpoll.mail import outbox
@@ -51,6 +52,18 @@ def member_token(invitation: Invitation, user_id: int) -> str:
     message = f"bitpoll:member:{invitation.pk}:{user_id}:{invitation.created.isoformat()}"
     digest = hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).digest()
     return f"{user_id}." + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+# What account() reads of a user, for queries of many.
+ACCOUNT_FIELDS = ("email", "is_active", "profile__language")
+WATCH_FIELDS = ("created", "email", "poll_id", *(f"user__{f}" for f in ACCOUNT_FIELDS))
+INVITATION_FIELDS = (
+    "created",
+    "email",
+    "poll_id",
+    "group_id",
+    *(f"user__{f}" for f in ACCOUNT_FIELDS),
+)
 
 
 def account(user: Any, poll: Poll) -> tuple[str, str]:
@@ -75,6 +88,7 @@ def group_members(invitation: Invitation) -> list[Any]:
             is_active=True,
         )
         .select_related("profile")
+        .only(*ACCOUNT_FIELDS)
         .order_by("pk")
     )
 
@@ -87,12 +101,43 @@ def set_personal_token(row: Invitation | Watch) -> str:
     return raw
 
 
+def set_personal_tokens(rows: Sequence[Invitation]) -> None:
+    """set_personal_token() for many saved invitations, in one statement (bulk_update would
+    build a CASE of every row, slower than the rest of inviting 200 people together)."""
+    if not rows:
+        return
+    for row in rows:
+        row.token_hash = tokens.hash_token(personal_token(row))
+    q = connection.ops.quote_name
+    meta = Invitation._meta
+    table, pk = q(meta.db_table), q(str(meta.get_field("id").column))
+    column = q(str(meta.get_field("token_hash").column))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {column} = %s WHERE {pk} = %s",  # noqa: S608
+            [(row.token_hash, row.pk) for row in rows],
+        )
+
+
+def invitation_links(poll: Poll) -> Callable[[Invitation, Any], str]:
+    """invitation_url() for many invitations of `poll`, with one reverse() for all."""
+    sample_id, sample_secret = 999, "secret"
+    url = outbox.absolute(reverse("polls:invitation", args=[poll.slug, sample_id, sample_secret]))
+    head, tail = url.rsplit(f"/{sample_id}/{sample_secret}", 1)
+
+    def link(invitation: Invitation, member: Any = None) -> str:
+        if member is None:
+            secret = personal_token(invitation)
+        else:
+            secret = member_token(invitation, member.pk)
+        return f"{head}/{invitation.pk}/{secret}{tail}"
+
+    return link
+
+
 def invitation_url(invitation: Invitation, member: Any = None) -> str:
     """The personal link; for a group invitation, that of one member (`member`)."""
-    secret = personal_token(invitation) if member is None else member_token(invitation, member.pk)
-    return outbox.absolute(
-        reverse("polls:invitation", args=[invitation.poll.slug, invitation.pk, secret])
-    )
+    return invitation_links(invitation.poll)(invitation, member)
 
 
 def unsubscribe_url(watch: Watch) -> str:
@@ -165,12 +210,15 @@ def _decision_recipients(poll: Poll) -> list[tuple[str, str, Watch | None]]:
             seen.add(key)
             found.append((address, language, watch))
 
-    for entry in poll.entries.exclude(email="").order_by("pk"):
-        add(entry.email, entry.language)
-    for watch in poll.watches.select_related("user__profile").order_by("pk"):
+    # Only the columns needed: a decision may go to thousands.
+    entries = poll.entries.exclude(email="").order_by("pk").values_list("email", "language")
+    for email, language in entries:
+        add(email, language)
+    for watch in poll.watches.select_related("user__profile").only(*WATCH_FIELDS).order_by("pk"):
         watch.poll = poll
         add(*watch_address(watch), watch)
-    for invitation in poll.invitations.select_related("user__profile").order_by("pk"):
+    invitations = poll.invitations.select_related("user__profile").only(*INVITATION_FIELDS)
+    for invitation in invitations.order_by("pk"):
         if invitation.email:
             add(invitation.email, poll.language)
         elif invitation.user_id is not None:
@@ -181,80 +229,79 @@ def _decision_recipients(poll: Poll) -> list[tuple[str, str, Watch | None]]:
     return found
 
 
+def _to_everyone(
+    poll: Poll,
+    template: str,
+    context: dict[str, Any],
+    attachments: list[outbox.Attachment],
+    attendee: str,
+) -> int:
+    """The mail to everyone who hears of the decision, as one fan-out: each calendar is built
+    once for the placeholder `attendee`, whose ATTENDEE line becomes each recipient's, folded
+    as calendar() would have folded it."""
+    marks = [ics.attendee_line(attendee)] if attachments else []
+    recipients = [
+        outbox.Recipient(
+            address,
+            language,
+            _unsubscribe_headers(watch) if watch else None,
+            [ics.attendee_line(address)] if marks else [],
+        )
+        for address, language, watch in _decision_recipients(poll)
+    ]
+    return outbox.enqueue_many(
+        template, context, recipients, placeholders=marks, attachments=attachments, poll=poll
+    )
+
+
 def decision(poll: Poll, options: list[Option], stale: list[Option] | None = None) -> int:
     """Tell everyone of the decision (new or changed). `stale`: events of an earlier, longer
     decision past the new one's end, cancelled by a second calendar in the same mail."""
-    rows = []
-    shared: dict[tuple[str, str], tuple[str, str, str]] = {}
     public = _public(poll)
-    for address, language, watch in _decision_recipients(poll):
-        attachments: list[outbox.Attachment] = []
-        if ics.dated(poll):
+    attendee = outbox.placeholder()
+    attachments: list[outbox.Attachment] = []
+    if ics.dated(poll):
+        attachments.append(
+            (
+                "invite.ics",
+                ics.calendar(poll, options, "REQUEST", attendee=attendee, url=public),
+                "text/calendar; method=REQUEST",
+            )
+        )
+        if stale:
             attachments.append(
                 (
-                    "invite.ics",
-                    ics.calendar(poll, options, "REQUEST", attendee=address, url=public),
-                    "text/calendar; method=REQUEST",
+                    "cancel.ics",
+                    ics.calendar(
+                        poll,
+                        stale,
+                        "CANCEL",
+                        attendee=attendee,
+                        cancel_from=len(options),
+                        url=public,
+                    ),
+                    "text/calendar; method=CANCEL",
                 )
             )
-            if stale:
-                attachments.append(
-                    (
-                        "cancel.ics",
-                        ics.calendar(
-                            poll,
-                            stale,
-                            "CANCEL",
-                            attendee=address,
-                            cancel_from=len(options),
-                            url=public,
-                        ),
-                        "text/calendar; method=CANCEL",
-                    )
-                )
-        row = outbox.enqueue(
-            address,
-            "polls/decision",
-            {"poll": poll, "options": options, "public_url": public},
-            language=language,
-            headers=_unsubscribe_headers(watch) if watch else None,
-            attachments=attachments,
-            poll=poll,
-            shared=shared,
-            save=False,
-        )
-        rows.append(row)
-    return outbox.store(rows)
+    context = {"poll": poll, "options": options, "public_url": public}
+    return _to_everyone(poll, "polls/decision", context, attachments, attendee)
 
 
 def cancelled(poll: Poll, options: list[Option]) -> int:
     """Tell everyone the decision is withdrawn; the .ics cancels the events."""
-    rows = []
-    shared: dict[tuple[str, str], tuple[str, str, str]] = {}
     public = _public(poll)
-    for address, language, watch in _decision_recipients(poll):
-        attachments: list[outbox.Attachment] = []
-        if ics.dated(poll) and options:
-            attachments.append(
-                (
-                    "cancel.ics",
-                    ics.calendar(poll, options, "CANCEL", attendee=address, url=public),
-                    "text/calendar; method=CANCEL",
-                )
+    attendee = outbox.placeholder()
+    attachments: list[outbox.Attachment] = []
+    if ics.dated(poll) and options:
+        attachments.append(
+            (
+                "cancel.ics",
+                ics.calendar(poll, options, "CANCEL", attendee=attendee, url=public),
+                "text/calendar; method=CANCEL",
             )
-        row = outbox.enqueue(
-            address,
-            "polls/cancelled",
-            {"poll": poll, "public_url": public},
-            language=language,
-            headers=_unsubscribe_headers(watch) if watch else None,
-            attachments=attachments,
-            poll=poll,
-            shared=shared,
-            save=False,
         )
-        rows.append(row)
-    return outbox.store(rows)
+    context = {"poll": poll, "public_url": public}
+    return _to_everyone(poll, "polls/cancelled", context, attachments, attendee)
 
 
 def invitation(
@@ -263,28 +310,41 @@ def invitation(
     """Mail the personal link: to the address, to the invited user, or to each member of the
     invited group (`members`: only these; default all members when it was invited). Returns
     how many mails were queued."""
-    poll = invitation.poll
-    template = "polls/reminder" if reminder else "polls/invitation"
-    if invitation.email:
-        targets = [(invitation.email, poll.language, None)]
-    elif invitation.user_id is not None:
-        targets = [(*account(invitation.user, poll), None)]
-    else:
-        chosen = group_members(invitation) if members is None else members
-        targets = [(*account(m, poll), m) for m in chosen]
-    count = 0
-    for address, language, member in targets:
-        if not address:
-            continue
-        outbox.enqueue(
-            address,
-            template,
-            {"poll": poll, "invitation_url": invitation_url(invitation, member)},
-            language=language,
-            poll=poll,
-        )
-        count += 1
-    return count
+    return invitations([(invitation, members)], reminder)
+
+
+def invitations(
+    rows: Sequence[tuple[Invitation, Iterable[Any] | None]], reminder: bool = False
+) -> int:
+    """invitation() for several invitations of one poll (each with its `members`), as one
+    mail to many: rendered once per language, each recipient's personal link filled in."""
+    if not rows:
+        return 0
+    poll = rows[0][0].poll
+    link = outbox.placeholder()
+    url = invitation_links(poll)
+    recipients = []
+    for row, members in rows:
+        if row.email:
+            targets = [(row.email, poll.language, None)]
+        elif row.user_id is not None:
+            targets = [(*account(row.user, poll), None)]
+        else:
+            chosen = group_members(row) if members is None else members
+            targets = [(*account(m, poll), m) for m in chosen]
+        recipients += [
+            outbox.Recipient(address, language, None, [url(row, member)])
+            for address, language, member in targets
+            if address
+        ]
+    outbox.enqueue_many(
+        "polls/reminder" if reminder else "polls/invitation",
+        {"poll": poll, "invitation_url": link},
+        recipients,
+        placeholders=[link],
+        poll=poll,
+    )
+    return len(recipients)
 
 
 def news(watch: Watch, entries: Iterable[Entry], comments: Iterable[object]) -> None:

@@ -39,6 +39,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -46,7 +47,7 @@ from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -55,7 +56,7 @@ from bitpoll.core import prepared
 from bitpoll.core.memory import release_memory
 from bitpoll.core.middleware import accepts_gzip
 from bitpoll.polls import access, sql, tokens
-from bitpoll.polls.models import Entry, Poll
+from bitpoll.polls.models import AnswerAccess, Entry, Poll, Watch
 
 V = TypeVar("V")
 
@@ -84,8 +85,38 @@ def slot_context() -> dict[str, object]:
             "fold": slot("fold"),
             "author": slot("author"),
             "delete": SLOT_PREFIX + "del",  # followed by the comment's pk and "x"
+            "account": slot("acct"),
         },
     }
+
+
+class SharedUser:
+    """Stands for "someone logged in" in a page shared by everyone logged in with the same
+    access (see Variant): the template sees a logged-in user whose name is a slot, filled per
+    response. It has nothing else of a user, so a template asking for more gets nothing."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_username(self) -> str:
+        return slot("user")
+
+    def __str__(self) -> str:
+        return slot("user")
+
+
+SHARED_USER = SharedUser()
+ACCOUNT_NAME = slot("accname")  # the answer form's name field, for someone logged in
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a shared page depends on beyond the poll and the language: whether the visitor is
+    logged in and whether they may answer. Outcomes shared by many people, never anyone's
+    identity: everything of one person goes in the slots."""
+
+    logged_in: bool
+    may_answer: bool
 
 
 class LRUCache(Generic[V]):
@@ -276,6 +307,83 @@ def get_own_entry(poll_id: int, entry_id: int) -> OwnEntry | None:
 
 
 @dataclass(frozen=True)
+class AccountEntry:
+    """An answer made with the visitor's account (listed with its link for the account)."""
+
+    pk: int
+    name: str
+
+    def __str__(self) -> str:
+        return self.name or str(_("Anonymous"))
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What a logged-in visitor's page shows of their account: read per request, never cached."""
+
+    username: str
+    display_name: str
+    entries: tuple[AccountEntry, ...]
+    manages: bool
+    watching: bool | None  # None: watching by account is not offered (no mail)
+
+
+@functools.cache
+def _account_statement() -> str:
+    """The account's answers to a poll (by Entry.user, indexed) and, in a first row, its
+    display name and whether it watches the poll: one query for all of a member's parts."""
+    from bitpoll.accounts.models import Profile
+
+    qn = connection.ops.quote_name
+
+    def column(model: type, name: str) -> str:
+        return qn(str(getattr(model._meta.get_field(name), "column", "")))  # type: ignore[attr-defined]
+
+    profiles, entries, watches = (qn(m._meta.db_table) for m in (Profile, Entry, Watch))
+    return (
+        f"SELECT 0, NULL, NULL, NULL, "  # noqa: S608
+        f"(SELECT {column(Profile, 'display_name')} FROM {profiles} "
+        f"WHERE {column(Profile, 'user')} = %s), "
+        f"(SELECT COUNT(*) FROM {watches} "
+        f"WHERE {column(Watch, 'poll')} = %s AND {column(Watch, 'user')} = %s) "
+        f"UNION ALL SELECT 1, {column(Entry, 'id')}, {column(Entry, 'name')}, "
+        f"{column(Entry, 'created')}, NULL, NULL FROM {entries} "
+        f"WHERE {column(Entry, 'user')} = %s AND {column(Entry, 'poll')} = %s "
+        f"ORDER BY 1, 4, 2"
+    )
+
+
+def get_account_view(request: HttpRequest, poll: Poll, manager: bool) -> AccountView:
+    user = request.user
+    with connection.cursor() as cursor:
+        cursor.execute(_account_statement(), [user.pk, poll.pk, user.pk, user.pk, poll.pk])
+        rows = cursor.fetchall()
+    display_name, watches = rows[0][4], rows[0][5]
+    username = user.get_username()
+    return AccountView(
+        username=username,
+        display_name=str(display_name or "") or username,
+        entries=tuple(AccountEntry(int(r[1]), str(r[2])) for r in rows[1:]),
+        manages=manager,
+        watching=bool(watches) if settings.MAIL_ENABLED else None,
+    )
+
+
+def variant_of(request: HttpRequest, poll: Poll) -> tuple[Variant, AccountView | None]:
+    """The visitor's variant of the shared page and, when logged in, their account's parts.
+
+    Visitors without a session cookie cost no query here; a session costs Django's reading
+    of it and of its user, and a logged-in visitor one more query (get_account_view), plus
+    one for a poll owned by a group and one for a poll limited to invited people."""
+    if not request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+        return Variant(False, poll.answer_access == AnswerAccess.ANYONE), None
+    logged_in = access.logged_in(request)
+    manager = logged_in and access.manages(request.user, poll)
+    variant = Variant(logged_in, access.may_answer(request, poll, manager=manager))
+    return variant, get_account_view(request, poll, manager) if logged_in else None
+
+
+@dataclass(frozen=True)
 class Visitor:
     """What one request adds to the shared page: all of it read from this request only."""
 
@@ -283,6 +391,7 @@ class Visitor:
     own: OwnEntry | None
     edit_url: str
     token_hashes: frozenset[str]
+    account: AccountView | None = None
 
 
 def serve(
@@ -301,11 +410,13 @@ def serve(
         if found is not None and tokens.check_token(viewer.entry_token, found.edit_token_hash):
             own = found
     answered = own is not None and current.results_visibility == Poll.Visibility.AFTER_ANSWER
+    variant, account = variant_of(request, current)
     # pk alone could repeat after a restore into a fresh database. The version is not part
     # of the key: each entry holds the newest page rendered, and any page at least as new as
     # the version just read will do (it shows everything that version does, and more).
+    # The variant is an outcome many visitors share (logged in, may answer), never a person.
     lang = translation.get_language()
-    key = (current.pk, slug, str(current.created), current.is_open, lang, answered)
+    key = (current.pk, slug, str(current.created), current.is_open, lang, answered, variant)
     cached = pages.get(key)
     rendered_big = False
     if cached is None or cached[0] < current.version:
@@ -315,8 +426,11 @@ def serve(
         with _render_locks[hash(key) % len(_render_locks)]:
             cached = pages.get(key)
             if cached is None or cached[0] < current.version:
-                extra = {**slot_context(), "answered_variant": answered}
-                rendered = render(extra)
+                extra = {**slot_context(), "answered_variant": answered, "variant": variant}
+                # In the default time zone, whoever's request renders it (a member's own
+                # zone is active during their requests).
+                with timezone.override(None):
+                    rendered = render(extra)
                 if rendered.status_code != 200:
                     return rendered
                 built = build_page(rendered.content, extra.get("comment_hashes"))  # type: ignore[arg-type]
@@ -330,6 +444,7 @@ def serve(
         own=own,
         edit_url=(reverse("polls:entry", args=[slug, own.pk, viewer.entry_token]) if own else ""),
         token_hashes=frozenset(viewer.hashes()),
+        account=account,
     )
     pieces = _fill(request, current, page, visitor)
     response: HttpResponseBase
@@ -382,6 +497,12 @@ def _fill(request: HttpRequest, poll: Poll, page: Page, visitor: Visitor) -> Fil
             values[index] = b" folded"
         elif kind == "author" and own is not None:
             values[index] = escape(own.name).encode()
+        elif kind == "acct" and visitor.account is not None:
+            values[index] = _account_parts(poll, visitor)
+        elif kind == "user" and visitor.account is not None:
+            values[index] = escape(visitor.account.username).encode()
+        elif kind == "accname" and visitor.account is not None:
+            values[index] = escape(visitor.account.display_name).encode()
         elif kind == "del" and visitor.token_hashes:
             hashed = page.comment_hashes.get(int(arg)) if arg else None
             if hashed is not None and hashed in visitor.token_hashes:
@@ -399,6 +520,22 @@ def _fill(request: HttpRequest, poll: Poll, page: Page, visitor: Visitor) -> Fil
         ).encode()
         replaced[index] = raw[:start] + mine + raw[name_end:end] + raw[end:]
     return values, replaced
+
+
+def _account_parts(poll: Poll, visitor: Visitor) -> bytes:
+    """A member's manage button, watch form and answers made with the account."""
+    account = visitor.account
+    assert account is not None
+    if not (account.manages or account.entries or account.watching is not None):
+        return b""
+    context = {
+        "poll": poll,
+        "manage_url": poll.admin_url(access.ACCOUNT_TOKEN) if account.manages else "",
+        "watching": account.watching,
+        "account_entries": account.entries,
+        "csrf_token": visitor.csrf_token,
+    }
+    return render_to_string("polls/_account.html", context).encode()
 
 
 def _messages(request: HttpRequest) -> bytes:
@@ -483,3 +620,5 @@ def warm_up() -> None:
     for code in ("en", "de"):
         with translation.override(code):
             render_to_string("polls/poll.html", context)
+    # A logged-in member's parts (slot "acct"), rendered per response.
+    render_to_string("polls/_account.html", {"poll": poll, "watching": None})

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -28,7 +29,7 @@ from bitpoll.polls import (
     sql,
     tokens,
 )
-from bitpoll.polls.forms import TIME_ZONES, AnswerForm, CommentForm, PollCreateForm
+from bitpoll.polls.forms import AnswerForm, CommentForm, PollCreateForm, time_zones
 from bitpoll.polls.models import DEFAULT_SCALE, YES_NO_SCALE, AnswerAccess, Entry, Poll, Watch
 from bitpoll.polls.names import name_key
 from bitpoll.ratelimit import limits
@@ -76,7 +77,7 @@ def create(request: HttpRequest) -> HttpResponse:
     else:
         form = PollCreateForm()
         status = 200
-    ctx = {"form": form, "time_zones": TIME_ZONES, "mail_enabled": outbox.enabled()}
+    ctx = {"form": form, "time_zones": time_zones(), "mail_enabled": outbox.enabled()}
     return render(request, "polls/create.html", ctx, status=status)
 
 
@@ -174,9 +175,17 @@ def _render_poll(
         answered=bool(extra.get("answered_variant")),
         slot=pagecache.slot if slotted else None,
     )
-    # The shared page is for strangers: a restricted poll shows them no form (people logged in
-    # or invited hold a session cookie and get a page of their own, see poll_page).
-    may = poll.answer_access == AnswerAccess.ANYONE if slotted else access.may_answer(request, poll)
+    # The shared page is rendered for everyone of one variant (pagecache.Variant): logged in
+    # or not, allowed to answer or not; the member's own parts are slots (their name in the
+    # navigation and the answer form, their answers, manage button and watch form).
+    variant = extra.get("variant") if slotted else None
+    if slotted and not isinstance(variant, pagecache.Variant):
+        variant = pagecache.Variant(False, poll.answer_access == AnswerAccess.ANYONE)
+    if isinstance(variant, pagecache.Variant):
+        may = variant.may_answer
+        ctx["user"] = pagecache.SHARED_USER if variant.logged_in else AnonymousUser()
+    else:
+        may = access.may_answer(request, poll)
     account = None if slotted else _account(request)
     ctx["form"] = _answer_form(poll, data, post, taken=taken) if poll.is_open and may else None
     ctx["answer_refused"] = poll.is_open and not may
@@ -187,10 +196,13 @@ def _render_poll(
         # Watching by account (mail_views.watch_toggle); no use without mail.
         if settings.MAIL_ENABLED:
             ctx["watching"] = poll.watches.filter(user=account).exists()
+    if account is not None or (isinstance(variant, pagecache.Variant) and variant.logged_in):
         form = ctx["form"]
         if form is not None:
             # The answer is saved under the account's name, whatever the field holds.
-            form.initial["name"] = _display_name(account)  # type: ignore[attr-defined]
+            form.initial["name"] = (  # type: ignore[attr-defined]
+                pagecache.ACCOUNT_NAME if account is None else _display_name(account)
+            )
             name = form.fields["name"]  # type: ignore[attr-defined]
             name.widget.attrs["readonly"] = True
             name.help_text = _("Answers made while logged in show your account's display name.")
@@ -215,9 +227,8 @@ def _render_poll(
 @never_cache  # the page shows the viewer's own edit link
 @require_safe
 def poll_page(request: HttpRequest, slug: str) -> HttpResponseBase:
-    if request.COOKIES.get(settings.SESSION_COOKIE_NAME):
-        # Logged in, or holding invitations: a page of its own, not the one shared by everyone.
-        return _render_poll(request, access.get_poll(slug))
+    # Everyone, logged in or not, gets the shared page of their variant with their own parts
+    # put in (pagecache.serve); only a form sent back with errors is rendered for one visitor.
     return pagecache.serve(
         request, slug, lambda extra: _render_poll(request, access.get_poll(slug), extra=extra)
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import importlib.util
 import logging
 import os
 import pkgutil
 import queue
 import signal
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,6 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 from bitpoll import __version__
 from bitpoll.core import staticstamp
@@ -35,6 +38,8 @@ class Command(BaseCommand):
         "(LISTEN_FDS). Pending migrations are applied first unless --no-migrate is given, and "
         "static files are collected when they do not match the installed code. SIGHUP replaces "
         "the workers gracefully; SIGTERM lets requests in flight finish, then exits. "
+        "With mail configured it also runs `bitpoll send-mail --loop` as a child process "
+        "(unless BITPOLL_MAIL_SENDER=external). "
         "Bitpoll's checks run first: an error (data directory, database, debug mode on a "
         "public address) stops it with one line and exit code 2."
     )
@@ -193,6 +198,7 @@ def migrate_if_needed() -> None:
     try:
         if all_migrations_recorded():
             return
+        gc.enable()  # off for a fast start (bitpoll.__main__); migrations may make much garbage
         from django.db.migrations.executor import MigrationExecutor
 
         connection = connections[DEFAULT_DB_ALIAS]
@@ -239,6 +245,7 @@ def collect_static_if_needed() -> None:
             root,
         )
         return
+    gc.enable()  # as in migrate_if_needed
     log.info("Collecting static files into %s...", root)
     call_command("collectstatic", interactive=False, verbosity=0, clear=True)
 
@@ -347,6 +354,13 @@ class BitpollServer(BaseApplication):  # type: ignore[misc]
             if key in known:
                 self.cfg.set(key, value)
 
+    def run(self) -> None:
+        # gunicorn's own run(), with the arbiter that also keeps the mail sender going.
+        try:
+            BitpollArbiter(self).run()
+        except RuntimeError as exc:
+            fail("%s", exc)
+
     def load(self) -> Any:
         from django.core.wsgi import get_wsgi_application
         from django.urls import get_resolver
@@ -359,3 +373,113 @@ class BitpollServer(BaseApplication):  # type: ignore[misc]
         connections.close_all()
         freeze_heap()
         return application
+
+
+# --- The mail sender started by serve (BITPOLL_MAIL_SENDER=serve) ---
+
+SENDER_RESTART_DELAY = 10.0  # seconds: a sender that keeps dying is not restarted in a loop
+
+
+def sender_wanted() -> bool:
+    return bool(settings.MAIL_ENABLED) and settings.MAIL_SENDER == "serve"
+
+
+class BitpollArbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's master, which also keeps one `send-mail --loop` process running.
+
+    The sender is forked from the master like a worker (the master itself never touches the
+    database: it only forks, watches and signals), started again when it dies (not sooner
+    than SENDER_RESTART_DELAY after its last start), replaced on SIGHUP so that it runs the
+    reloaded code, and stopped with the server: SIGTERM lets it finish the mail in hand,
+    within the graceful timeout.
+    """
+
+    sender_pid = 0
+    sender_started = 0.0
+
+    def manage_workers(self) -> None:
+        super().manage_workers()
+        if sender_wanted():
+            self.keep_sender()
+
+    def keep_sender(self) -> None:
+        if self.sender_pid and _alive(self.sender_pid):
+            return
+        now = time.monotonic()
+        if self.sender_pid:
+            if now - self.sender_started < SENDER_RESTART_DELAY:
+                return
+            log.warning("The mail sender (pid %s) has exited; starting it again.", self.sender_pid)
+        self.sender_started = now
+        pid = os.fork()
+        if pid == 0:
+            _run_sender(self)
+        self.sender_pid = pid
+        log.info("Mail sender started (pid %s): `bitpoll send-mail --loop`.", pid)
+
+    def reload(self) -> None:
+        super().reload()
+        self.stop_sender(wait=False)  # manage_workers starts the new one once it has gone
+        self.sender_started = 0.0
+
+    def stop(self, graceful: bool = True) -> None:
+        self.stop_sender(wait=False)
+        super().stop(graceful)
+        self.stop_sender(wait=True)
+
+    def stop_sender(self, wait: bool) -> None:
+        if not self.sender_pid or not _alive(self.sender_pid):
+            return
+        if not wait:
+            _signal(self.sender_pid, signal.SIGTERM)
+            return
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        while _alive(self.sender_pid):
+            if time.monotonic() > deadline:
+                _signal(self.sender_pid, signal.SIGKILL)
+                deadline = time.monotonic() + 5
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Whether our child `pid` still runs (gunicorn may have reaped it already: then not)."""
+    try:
+        found, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return found == 0
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _run_sender(arbiter: Arbiter) -> NoReturn:
+    """In the forked child: drop what belongs to the master, then run the send-mail loop."""
+    code = 1
+    try:
+        try:
+            signal.set_wakeup_fd(-1)
+        except ValueError:
+            pass
+        for signum in (
+            *STOP_SIGNALS,
+            signal.SIGHUP,
+            signal.SIGCHLD,
+            signal.SIGTTIN,
+            signal.SIGTTOU,
+        ):
+            signal.signal(signum, signal.SIG_DFL)
+        for listener in arbiter.LISTENERS:
+            listener.close()
+        if _serve_lock is not None:
+            os.close(_serve_lock)
+        call_command("send-mail", loop=True)
+        code = 0
+    except BaseException:
+        log.exception("The mail sender stopped with an error.")
+    finally:
+        os._exit(code)

@@ -26,6 +26,11 @@ class Command(BaseCommand):
             self.stdout.write("No mail is configured (BITPOLL_EMAIL_URL): nothing is queued.")
         counts = sender.status_counts()
         self.stdout.write(" ".join(f"{k}={v}" for k, v in counts.items()))
+        fanouts, waiting = outbox.pending()
+        if fanouts:
+            self.stdout.write(
+                f"mails to many not yet written out: {fanouts}, for {waiting} recipients"
+            )
         oldest = Message.objects.filter(status=Message.Status.QUEUED).order_by("created").first()
         if oldest is not None:
             age = int((timezone.now() - oldest.created).total_seconds())

@@ -1,0 +1,101 @@
+"""What `bitpoll serve` does before it forks its workers, kept small (issue 16: cold start).
+
+The figures are in bench/startup.py; these tests keep the measures from coming undone: the
+garbage collector is off while the server starts and on again once its heap is frozen, and the
+libraries only some sites use are not imported on the way.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from serverutil import clean_env, run_bitpoll
+
+# Runs the steps of `bitpoll serve` up to the fork (BitpollServer.load) without serving, and
+# reports what a worker would inherit.
+UP_TO_THE_FORK = """
+import gc, json, sys
+from unittest import mock
+from bitpoll import __main__ as entry
+
+seen = {}
+
+def fake_execute(argv):
+    seen["collector_during_start_up"] = gc.isenabled()
+    import django
+    django.setup()
+    from bitpoll.core.management.commands.serve import BitpollServer
+    server = BitpollServer.__new__(BitpollServer)
+    BitpollServer.load(server)
+    seen["collector_after_load"] = gc.isenabled()
+    seen["frozen"] = gc.get_freeze_count()
+    from bitpoll.polls import forms
+    seen["zones_listed"] = forms.time_zones.cache_info().currsize
+    seen["modules"] = sorted(sys.modules)
+
+with mock.patch("django.core.management.execute_from_command_line", fake_execute):
+    entry.main(sys.argv[1:])
+print(json.dumps(seen))
+"""
+
+
+@pytest.fixture(scope="module")
+def served_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A data directory with its static files collected, as serve finds it on a restart."""
+    data = tmp_path_factory.mktemp("startup") / "data"
+    env = clean_env(data, BITPOLL_SECRET_KEY=secrets.token_urlsafe(48))
+    collected = run_bitpoll(["collectstatic", "--noinput", "-v0"], env)
+    assert collected.returncode == 0, collected.stderr
+    return env
+
+
+def up_to_the_fork(env: dict[str, str], *args: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", UP_TO_THE_FORK, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    result: dict[str, object] = json.loads(out.stdout.splitlines()[-1])
+    return result
+
+
+def test_serve_starts_with_the_collector_off_and_forks_with_it_on(
+    served_env: dict[str, str],
+) -> None:
+    seen = up_to_the_fork(served_env, "serve")
+    assert seen["collector_during_start_up"] is False
+    assert seen["collector_after_load"] is True
+    assert isinstance(seen["frozen"], int) and seen["frozen"] > 10_000
+
+
+def test_other_commands_keep_the_collector(served_env: dict[str, str]) -> None:
+    seen = up_to_the_fork(served_env, "check")
+    assert seen["collector_during_start_up"] is True
+
+
+def test_start_up_imports_no_single_sign_on_nor_backup_code_nor_lists_time_zones(
+    served_env: dict[str, str],
+) -> None:
+    seen = up_to_the_fork(served_env, "serve")
+    modules = seen["modules"]
+    assert isinstance(modules, list)
+    # Every view is imported before the fork (sso_views included), the OIDC libraries not.
+    assert "bitpoll.accounts.sso_views" in modules
+    assert "bitpoll.polls.admin_views" in modules
+    loaded = {name.split(".")[0] for name in modules}
+    assert "joserfc" not in loaded
+    assert "cryptography" not in loaded
+    # Backups and snapshots (bitpoll.ops.archive) are written by other commands, or by serve
+    # only when it migrates.
+    assert "tarfile" not in loaded
+    assert "bitpoll.ops.archive" not in modules
+    assert seen["zones_listed"] == 0
