@@ -18,24 +18,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from django.db import connection as default_connection
 
 
-def enabled() -> bool:
+def enabled(connection: Any = default_connection) -> bool:
     """Whether this connection prepares the hand-written statements."""
     if connection.vendor != "postgresql":
         return False
     return connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None
 
 
-def cursor() -> Any:
-    """A cursor for hand-written statements (use it as a context manager).
+def cursor(connection: Any = default_connection) -> Any:
+    """A cursor for hand-written statements (use it as a context manager), by default on the
+    default database's connection.
 
     On PostgreSQL with prepared statements on, a server-binding psycopg cursor in Django's
     wrapper (so errors are translated as usual); elsewhere, and while queries are logged,
     `connection.cursor()`. Placeholders are `%s` either way.
     """
-    if not enabled() or connection.queries_logged:
+    if not enabled(connection) or connection.queries_logged:
         # Queries are logged under DEBUG and while a test captures them: Django's own cursor
         # logs each with its values (a prepared statement's text would read as None).
         return connection.cursor()

@@ -355,7 +355,7 @@ def _account_statement() -> str:
 
 def get_account_view(request: HttpRequest, poll: Poll, manager: bool) -> AccountView:
     user = request.user
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_account_statement(), [user.pk, poll.pk, user.pk, user.pk, poll.pk])
         rows = cursor.fetchall()
     display_name, watches = rows[0][4], rows[0][5]
