@@ -1,6 +1,7 @@
 """Seed the benchmark polls through the real models and services; print their slugs as JSON.
 
-Run with the same BITPOLL_* environment as the server: `python bench/seed.py`.
+Run with the same BITPOLL_* environment as the server: `python bench/seed.py`. Name sizes to
+seed only those (and the answer copies): `python bench/seed.py small big`.
 `--users N` (accounts on) also creates N users, each with a display name and a logged-in
 session, printed as "session-1" ... "session-N": the session cookies' values.
 """
@@ -39,7 +40,14 @@ def main() -> None:
     rng = random.Random(20261125)  # the same data on every run
     # One answer in a hundred carries a comment, as on a busy real poll.
     slugs: dict[str, str] = {}
-    polls = [(size, size, shape) for size, shape in SIZES.items()] + [
+    sizes = list(sys.argv[1:])
+    if "--users" in sizes:  # --users N, read below
+        del sizes[sizes.index("--users") : sizes.index("--users") + 2]
+    only = set(sizes) or set(SIZES)
+    unknown = only - set(SIZES)
+    if unknown:
+        sys.exit(f"unknown sizes: {', '.join(sorted(unknown))} (known: {', '.join(SIZES)})")
+    polls = [(size, size, shape) for size, shape in SIZES.items() if size in only] + [
         (f"answer-{i + 1}", "small", SIZES["small"]) for i in range(ANSWER_COPIES)
     ]
     for key, size, (n_options, n_answers) in polls:

@@ -152,6 +152,10 @@ let
     BITPOLL_SNAPSHOT_KEEP = toString cfg.snapshots.keep;
   }
   // optionalAttrs cfg.allowNewerSchema { BITPOLL_ALLOW_NEWER_SCHEMA = "true"; }
+  # PostgreSQL prepared statements (docs/configuration.md): only when turned off.
+  // optionalAttrs (db.type == "postgresql" && !db.preparedStatements) {
+    BITPOLL_DATABASE_PREPARED_STATEMENTS = "false";
+  }
   // settingsEnv;
   unitEnvironment = lib.mapAttrs (_: escapeSpecifiers) environment;
 
@@ -603,6 +607,18 @@ in
       };
 
       passwordFile = secretFileOption "database password";
+
+      preparedStatements = mkOption {
+        type = types.bool;
+        default = true;
+        example = false;
+        description = ''
+          Prepare the few PostgreSQL statements that every cached page and
+          every answer run, once per connection. Turn off behind a connection
+          pooler in transaction mode that cannot keep prepared statements
+          (PgBouncer before 1.21, or without `max_prepared_statements`).
+        '';
+      };
 
       tls = {
         enable = mkOption {

@@ -129,6 +129,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["PASSWORD"] = conf.env_secret("DATABASE_PASSWORD") or ""
     conf.database_tls(DATABASES["default"])
 conf.declare("DATABASE_CA_FILE")
+# --- PostgreSQL: prepared statements for the hand-written statements on busy paths
+# (bitpoll.core.prepared). psycopg prepares only what a server-binding cursor runs, so the
+# threshold (0: at the first run) applies to those statements alone, never to the ORM's.
+# Off behind a pooler in transaction mode that cannot keep them (PgBouncer before 1.21).
+_DATABASE_PREPARED = conf.env_bool("DATABASE_PREPARED_STATEMENTS", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _DATABASE_PREPARED:
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 0  # type: ignore[index]
+# --- end PostgreSQL prepared statements
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -743,3 +743,21 @@ def test_accounts_options_reach_the_app(evaluate: Callable[..., dict[str, Any]])
     env = result["services"]["bitpoll"]["environment"]
     assert env["BITPOLL_ACCOUNTS_ENABLED"] == "true"
     assert env["BITPOLL_ACCOUNTS_REGISTRATION"] == "closed"
+
+
+# --- PostgreSQL prepared statements (BITPOLL_DATABASE_PREPARED_STATEMENTS)
+def test_prepared_statements_are_on_unless_turned_off_for_a_pooler(
+    evaluate: Callable[..., dict[str, Any]],
+) -> None:
+    on = evaluate('services.bitpoll.database = { type = "postgresql"; host = "db.example.org"; };')
+    assert on["failedAssertions"] == []
+    assert "BITPOLL_DATABASE_PREPARED_STATEMENTS" not in on["services"]["bitpoll"]["environment"]
+    off = evaluate(
+        """
+        services.bitpoll.database = { type = "postgresql"; host = "pgbouncer.example.org";
+          preparedStatements = false; };
+        """
+    )
+    assert off["failedAssertions"] == []
+    environment = off["services"]["bitpoll"]["environment"]
+    assert environment["BITPOLL_DATABASE_PREPARED_STATEMENTS"] == "false"

@@ -17,6 +17,8 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from bitpoll.core import prepared
+
 
 @functools.cache
 def _statement(alias: str) -> str:
@@ -37,7 +39,7 @@ class SessionStore(db.SessionStore):
         alias = router.db_for_read(self.model)
         connection = connections[alias]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
+        with prepared.cursor(connection) as cursor:
             cursor.execute(_statement(alias), [self.session_key, now])
             row = cursor.fetchone()
         if row is None:

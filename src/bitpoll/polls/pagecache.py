@@ -52,6 +52,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from bitpoll.core import prepared
 from bitpoll.core.memory import release_memory
 from bitpoll.core.middleware import accepts_gzip
 from bitpoll.polls import access, sql, tokens
@@ -299,7 +300,7 @@ def _own_entry_statement() -> str:
 
 def get_own_entry(poll_id: int, entry_id: int) -> OwnEntry | None:
     """The answer a cookie names, if it belongs to this poll (the secret is checked after)."""
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_own_entry_statement(), [entry_id, poll_id])
         row = cursor.fetchone()
     return None if row is None else OwnEntry(int(row[0]), str(row[1]), str(row[2]))
@@ -354,7 +355,7 @@ def _account_statement() -> str:
 
 def get_account_view(request: HttpRequest, poll: Poll, manager: bool) -> AccountView:
     user = request.user
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_account_statement(), [user.pk, poll.pk, user.pk, user.pk, poll.pk])
         rows = cursor.fetchall()
     display_name, watches = rows[0][4], rows[0][5]

@@ -279,19 +279,18 @@ def add_entry(
         with transaction.atomic():
             if admit is not None:
                 admit()
-            entry_id = sql.insert_entry(
+            # Entry, votes and the poll's new version: on PostgreSQL one statement.
+            entry_id = sql.insert_answer(
                 poll.pk,
                 name,
                 key,
                 hashed,
                 now,
+                ((oid, a.choice_id, a.comment) for oid, a in answers.items()),
                 user_id,
                 account_key,
                 email=email,
                 language=language,
-            )
-            sql.insert_votes(
-                entry_id, ((oid, a.choice_id, a.comment) for oid, a in answers.items())
             )
             fold.store(
                 poll.pk,
@@ -299,7 +298,8 @@ def add_entry(
                 ((oid, a.choice_id) for oid, a in answers.items()),
                 spans=spans,
             )
-            poll.touch()
+            poll.version += 1  # what Poll.touch() does besides the UPDATE
+            poll.updated = now
     except IntegrityError:
         if account_key is not None and poll.entries.filter(account_key=account_key).exists():
             raise AccountTaken(name) from None

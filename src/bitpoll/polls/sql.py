@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Field, Model
 
+from bitpoll.core import prepared
 from bitpoll.polls.models import Choice, Entry, Option, Poll, Vote
 
 # The poll's columns that answering and the page cache read; the rest stay deferred (loaded
@@ -90,6 +91,18 @@ def _statements() -> dict[str, str]:
     # Identifiers come from the models; every value is a bound parameter.
     return {
         "poll": f"SELECT {poll_columns} FROM {_table(Poll)} WHERE {slug} = %s",  # noqa: S608
+        # PostgreSQL: the poll and its answer sheet (see answer_sheet) in one round trip.
+        "poll_sheet": (
+            f"SELECT {', '.join('p.' + c for c in _columns(Poll, *POLL_FIELDS))}, "  # noqa: S608
+            f"ARRAY(SELECT {option_pk} FROM {options} WHERE {option_poll} = p.{poll_pk} "
+            f"AND {option_deleted} = %s ORDER BY {option_order}, {option_pk}), "
+            f"ARRAY(SELECT {choice_pk} FROM {choices} WHERE {choice_poll} = p.{poll_pk} "
+            f"ORDER BY {choice_order}, {choice_pk}), "
+            # The lowest and highest id of all the options, removed ones too (fold.store).
+            f"(SELECT MIN({option_pk}) FROM {options} WHERE {option_poll} = p.{poll_pk}), "
+            f"(SELECT MAX({option_pk}) FROM {options} WHERE {option_poll} = p.{poll_pk}) "
+            f"FROM {_table(Poll)} p WHERE p.{slug} = %s"
+        ),
         "count": f"SELECT COUNT(*) FROM {entries} WHERE {entry_poll} = %s",  # noqa: S608
         # What an answer may name: the visible options (kind 0) and the scale (kind 1).
         "sheet": (
@@ -111,6 +124,20 @@ def _statements() -> dict[str, str]:
             f"INSERT INTO {_table(Vote)} ({', '.join(_columns(Vote, *VOTE_FIELDS))}) "  # noqa: S608
             f"VALUES ({_placeholders(len(VOTE_FIELDS))})"
         ),
+        # PostgreSQL: the entry, its votes and the poll's new version in one statement, one
+        # round trip instead of three (the votes come as three arrays, so the statement is
+        # the same for any number of them and is prepared once).
+        "answer": (
+            f"WITH new_entry AS (INSERT INTO {entries} "  # noqa: S608
+            f"({', '.join(_columns(Entry, *ENTRY_FIELDS))}) "
+            f"VALUES ({_placeholders(len(ENTRY_FIELDS))}) RETURNING {entry_pk}), "
+            f"new_votes AS (INSERT INTO {_table(Vote)} ({', '.join(_columns(Vote, *VOTE_FIELDS))}) "
+            f"SELECT new_entry.{entry_pk}, v.option_id, v.choice_id, v.comment FROM new_entry, "
+            "unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(option_id, choice_id, comment)), "
+            f"touched AS (UPDATE {_table(Poll)} SET {version} = {version} + 1, {updated} = %s "
+            f"WHERE {poll_pk} = %s) "
+            f"SELECT {entry_pk} FROM new_entry"
+        ),
         "touch": (
             f"UPDATE {_table(Poll)} SET {version} = {version} + 1, {updated} = %s "  # noqa: S608
             f"WHERE {poll_pk} = %s"
@@ -131,11 +158,15 @@ def _poll_converters() -> list[tuple[Any, list[Converter]]]:
 
 def get_poll(slug: str) -> Poll | None:
     """The poll with this link name, with only POLL_FIELDS loaded."""
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_statements()["poll"], [slug])
         row = cursor.fetchone()
     if row is None:
         return None
+    return _poll_from_row(row)
+
+
+def _poll_from_row(row: Sequence[Any]) -> Poll:
     values = list(row)
     for i, (column, converters) in enumerate(_poll_converters()):
         for convert in converters:
@@ -143,8 +174,34 @@ def get_poll(slug: str) -> Poll | None:
     return Poll.from_db(connection.alias, POLL_FIELDS, values)
 
 
+IdSpans = tuple[tuple[Any, Any], tuple[Any, Any]]
+
+
+def get_poll_and_sheet(slug: str) -> tuple[Poll | None, list[int], list[int], IdSpans]:
+    """get_poll() and, if there is one, its answer_sheet_and_spans(): on PostgreSQL in one
+    statement."""
+    if connection.vendor != "postgresql":
+        poll = get_poll(slug)
+        if poll is None:
+            return None, [], [], ((None, None), (None, None))
+        return (poll, *answer_sheet_and_spans(poll.pk))
+    with prepared.cursor() as cursor:
+        cursor.execute(_statements()["poll_sheet"], [False, slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None, [], [], ((None, None), (None, None))
+    *poll_values, option_ids, choice_ids, lowest, highest = row
+    choice_span = (min(choice_ids), max(choice_ids)) if choice_ids else (None, None)
+    return (
+        _poll_from_row(poll_values),
+        list(option_ids),
+        list(choice_ids),
+        ((lowest, highest), choice_span),
+    )
+
+
 def count_entries(poll_id: int) -> int:
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_statements()["count"], [poll_id])
         return int(cursor.fetchone()[0])
 
@@ -155,16 +212,13 @@ def answer_sheet(poll_id: int) -> tuple[list[int], list[int]]:
     return option_ids, choice_ids
 
 
-IdSpans = tuple[tuple[Any, Any], tuple[Any, Any]]
-
-
 def answer_sheet_and_spans(poll_id: int) -> tuple[list[int], list[int], IdSpans]:
     """answer_sheet(), and the (lowest, highest) ids of all the poll's options and of its
     choices, for fold.store()."""
     option_ids: list[int] = []
     choice_ids: list[int] = []
     option_span: tuple[Any, Any] = (None, None)
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_statements()["sheet"], [poll_id, False, poll_id, poll_id])
         for kind, pk, order in cursor.fetchall():
             if kind == 2:
@@ -194,12 +248,51 @@ def insert_entry(
         language, "",  # folded: stored once the votes are in (fold.store)
     ]  # fmt: skip
     statements = _statements()
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
             cursor.execute(statements["entry"] + statements["entry_returning"], params)
             return int(cursor.fetchone()[0])
         cursor.execute(statements["entry"], params)  # SQLite before 3.35
         return int(cursor.lastrowid)
+
+
+def insert_answer(
+    poll_id: int,
+    name: str,
+    name_key: str,
+    edit_token_hash: str,
+    now: dt.datetime,
+    votes: Iterable[tuple[int, int, str]],
+    user_id: int | None = None,
+    account_key: int | None = None,
+    email: str = "",
+    language: str = "en",
+) -> int:
+    """Insert an entry with its (option id, choice id, comment) votes and bump the poll's
+    version (as Poll.touch does in the database); return the entry's id. A name_key or
+    account_key taken in the poll raises IntegrityError. Run it in a transaction."""
+    if connection.vendor != "postgresql":
+        entry_id = insert_entry(
+            poll_id, name, name_key, edit_token_hash, now, user_id, account_key, email, language
+        )
+        insert_votes(entry_id, votes)
+        touch(poll_id, now)
+        return entry_id
+    option_ids: list[int] = []
+    choice_ids: list[int] = []
+    comments: list[str] = []
+    for option_id, choice_id, comment in votes:
+        option_ids.append(option_id)
+        choice_ids.append(choice_id)
+        comments.append(comment)
+    stored = connection.ops.adapt_datetimefield_value(now)
+    params: list[Any] = [
+        poll_id, name, name_key, edit_token_hash, user_id, account_key, stored, stored, email,
+        language, "", option_ids, choice_ids, comments, stored, poll_id,
+    ]  # fmt: skip
+    with prepared.cursor() as cursor:
+        cursor.execute(_statements()["answer"], params)
+        return int(cursor.fetchone()[0])
 
 
 def insert_votes(entry_id: int, votes: Iterable[tuple[int, int, str]]) -> None:
@@ -208,13 +301,13 @@ def insert_votes(entry_id: int, votes: Iterable[tuple[int, int, str]]) -> None:
         (entry_id, option_id, choice_id, comment) for option_id, choice_id, comment in votes
     ]
     if rows:
-        with connection.cursor() as cursor:
+        with prepared.cursor() as cursor:
             cursor.executemany(_statements()["votes"], rows)
 
 
 def touch(poll_id: int, now: dt.datetime) -> None:
     """Bump the poll's version (see Poll.touch)."""
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             _statements()["touch"], [connection.ops.adapt_datetimefield_value(now), poll_id]
         )

@@ -259,7 +259,8 @@ def _closed_message(request: HttpRequest, poll: Poll) -> None:
 def answer(request: HttpRequest, slug: str) -> HttpResponse:
     # Answers arrive in bursts, so this path reads only what validation needs, with the
     # few statements in sql.py, and must not get slower as answers pile up.
-    poll = sql.get_poll(slug)
+    # The answer sheet (what an answer may name) comes with the poll: one round trip.
+    poll, option_ids, choice_ids, spans = sql.get_poll_and_sheet(slug)
     if poll is None:
         raise Http404
     if not poll.is_open:
@@ -272,7 +273,6 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     if poll.version > MAX_ANSWERS_PER_POLL and sql.count_entries(poll.pk) >= MAX_ANSWERS_PER_POLL:
         messages.error(request, _("This poll has reached the maximum number of answers."))
         return redirect(poll)
-    option_ids, choice_ids, spans = sql.answer_sheet_and_spans(poll.pk)
     form = AnswerForm(request.POST, poll=poll, option_ids=option_ids, choice_ids=choice_ids)
     if not form.is_valid():
         # Shown with the whole page (and the whole poll); the errors are found again there.

@@ -30,6 +30,7 @@ from django.db import connection
 from django.http import HttpRequest
 
 from bitpoll.conf import Rate
+from bitpoll.core import prepared
 from bitpoll.ratelimit.models import Counter
 
 PRUNE_EVERY = 500  # hits per process between two deletions of expired counters
@@ -157,7 +158,7 @@ def _count(rows: Sequence[_Row], now: int) -> dict[str, int]:
     params: list[Any] = []
     for row in rows:
         params += [row.scope, row.subject, row.bucket, row.bucket + row.rate.seconds]
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         if connection.features.can_return_rows_from_bulk_insert:
             cursor.execute(sql + statements["returning"], params)
             found = cursor.fetchall()
