@@ -50,20 +50,31 @@ def _skip_reason() -> str | None:
 
 
 def _build_wheel(target: Path) -> Path:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "-w",
-            str(target),
-            str(REPO),
-        ],
-        check=True,
-    )
+    # Built from a copy: pip builds a local project in its tree (build/, *.egg-info), and CI
+    # installs the project while these tests start.
+    with tempfile.TemporaryDirectory(prefix="bitpoll-src-") as tmp:
+        source = Path(tmp) / "src"
+        shutil.copytree(
+            REPO,
+            source,
+            ignore=shutil.ignore_patterns(
+                ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "node_modules"
+            ),
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "-w",
+                str(target),
+                str(source),
+            ],
+            check=True,
+        )
     (wheel,) = target.glob("bitpoll-*.whl")
     return wheel
 
