@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection as default_connection
+from django.db import connections
 
 
 def enabled(connection: Any = default_connection) -> bool:
@@ -44,9 +45,12 @@ def cursor(connection: Any = default_connection) -> Any:
         # logs each with its values (a prepared statement's text would read as None).
         return connection.cursor()
     if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        connection.validate_thread_sharing()
-        return SQLiteCursor(connection, connection.connection.cursor())
+        # The wrapper itself rather than django.db.connection, a proxy that looks the
+        # wrapper up again on each attribute: the cursor asks for several per statement.
+        wrapper = connections[connection.alias]
+        wrapper.ensure_connection()
+        wrapper.validate_thread_sharing()
+        return SQLiteCursor(wrapper, wrapper.connection.cursor())
     if not enabled(connection):
         return connection.cursor()
     import psycopg
