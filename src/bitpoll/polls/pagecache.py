@@ -228,6 +228,10 @@ class Page:
     # comment pk -> hash of the secret that may delete it (never sent, compared per request)
     comment_hashes: dict[int, str] = field(default_factory=dict)
     size: int = 0
+    # Runs of stretches with only chunk boundaries (None) between them, where no response
+    # puts anything: (first, last + 1, CRC of the run, its shift factor, its length). The
+    # gzip trailer's CRC takes one combination per run rather than one per stretch.
+    blocks: list[tuple[int, int, int, int, int]] = field(default_factory=list)
 
     @property
     def raw_size(self) -> int:
@@ -268,6 +272,17 @@ def build_page(content: bytes, comment_hashes: dict[int, str] | None = None) -> 
     level = 6 if sum(map(len, raws)) <= BIG_PAGE else 4
     stretches = [Stretch.of(bytes(raw), level) for raw in raws]
     page = Page(stretches, slots, comment_hashes=dict(comment_hashes or {}))
+    start = 0
+    for index in range(len(stretches)):
+        if index < len(slots) and slots[index] is None:
+            continue  # the run goes on
+        run = stretches[start : index + 1]
+        crc = 0
+        for stretch in run:
+            crc = _multmodp(stretch.factor, crc) ^ stretch.crc
+        length = sum(len(stretch.raw) for stretch in run)
+        page.blocks.append((start, index + 1, crc, _shift_factor(length), length))
+        start = index + 1
     for entry_id, (index, start, end) in rows.items():
         raw = stretches[index].raw
         name_end = raw.find(b"<td", start, end)
@@ -450,10 +465,10 @@ def serve(
     pieces = _fill(request, current, page, visitor)
     response: HttpResponseBase
     if accepts_gzip(request):
-        response = _respond(_gzip(page, pieces), streaming=page.raw_size > BIG_PAGE)
+        response = _respond(_gzip(page, pieces))
         response["Content-Encoding"] = "gzip"
     else:
-        response = _respond(_plain(page, pieces), streaming=page.raw_size > BIG_PAGE)
+        response = _respond(_plain(page, pieces))
     patch_vary_headers(response, ("Accept-Encoding", "Cookie"))
     if rendered_big:
         # After the response has gone out, not before: the visitor does not wait for it.
@@ -461,12 +476,16 @@ def serve(
     return response
 
 
-def _respond(chunks: list[bytes], *, streaming: bool) -> HttpResponseBase:
-    if not streaming:
+def _respond(chunks: list[bytes]) -> HttpResponseBase:
+    size = sum(map(len, chunks))
+    if size <= BIG_PAGE:
+        # In one piece, which the server writes with one system call: the huge poll's page
+        # gzipped is about 120 KB in some 80 pieces, and each piece cost a write of its own.
         return HttpResponse(b"".join(chunks))
-    # Big pages go out piece by piece, straight from the cache, without a per-request copy.
+    # Big responses (a big page, uncompressed) go out piece by piece, straight from the
+    # cache, without a per-request copy.
     response = StreamingHttpResponse(iter(chunks))
-    response["Content-Length"] = str(sum(map(len, chunks)))
+    response["Content-Length"] = str(size)
     return response
 
 
@@ -583,28 +602,39 @@ def _gzip(page: Page, filled: Filled) -> list[bytes]:
     out = [_GZIP_HEADER]
     crc = 0
     length = 0
-    for index, stretch in enumerate(page.stretches):
-        own_row = replaced.get(index)
-        if own_row is None:
-            out.append(stretch.deflated)
-            raw = stretch.raw
-            # Running the CRC over a short stretch is quicker than combining it (zlib hashes
-            # a few bytes per nanosecond; a combination in Python takes about 10 µs).
-            if len(raw) < DIRECT_CRC:
-                crc = zlib.crc32(raw, crc)
+    stretches = page.stretches
+    for start, end, block_crc, factor, block_length in page.blocks:
+        if not any(start <= index < end for index in replaced):
+            out.extend([stretch.deflated for stretch in stretches[start:end]])
+            if block_length < DIRECT_CRC:
+                # Running the CRC over a short run is quicker than combining it (zlib hashes
+                # a few bytes per nanosecond; a combination in Python takes about 10 µs).
+                for stretch in stretches[start:end]:
+                    crc = zlib.crc32(stretch.raw, crc)
             else:
-                crc = _multmodp(stretch.factor, crc) ^ stretch.crc
-            length += len(raw)
-        else:
-            out.append(Stretch.of(own_row, level=1).deflated)
-            crc = zlib.crc32(own_row, crc)
-            length += len(own_row)
-        if index < len(page.slots):
-            value = values.get(index)
-            if value:
-                out.append(_stored(value))
-                crc = zlib.crc32(value, crc)
-                length += len(value)
+                crc = _multmodp(factor, crc) ^ block_crc
+            length += block_length
+        else:  # the visitor's own row is in this run: its stretch is compressed afresh
+            for index in range(start, end):
+                own_row = replaced.get(index)
+                stretch = stretches[index]
+                if own_row is None:
+                    out.append(stretch.deflated)
+                    if len(stretch.raw) < DIRECT_CRC:
+                        crc = zlib.crc32(stretch.raw, crc)
+                    else:
+                        crc = _multmodp(stretch.factor, crc) ^ stretch.crc
+                    length += len(stretch.raw)
+                else:
+                    out.append(Stretch.of(own_row, level=1).deflated)
+                    crc = zlib.crc32(own_row, crc)
+                    length += len(own_row)
+        # The slot after the run's last stretch (none after the page's last).
+        value = values.get(end - 1)
+        if value:
+            out.append(_stored(value))
+            crc = zlib.crc32(value, crc)
+            length += len(value)
     out.append(_FINAL_BLOCK)
     out.append(crc.to_bytes(4, "little") + (length & 0xFFFFFFFF).to_bytes(4, "little"))
     return out
