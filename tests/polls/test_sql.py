@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bitpoll.core import prepared
 from bitpoll.polls import fold, services, sql
 from bitpoll.polls.models import Entry, Option, Poll, Vote
 from bitpoll.polls.options import parse_lines
@@ -142,7 +143,9 @@ def test_the_poll_is_built_as_model_from_db_builds_it(db: None) -> None:
         row = cursor.fetchone()
     converted = [
         functools.reduce(lambda v, convert: convert(v, column, connection), converters, value)
-        for value, (column, converters) in zip(row, sql._poll_converters(), strict=True)
+        for value, (column, converters) in zip(
+            row, prepared._converters(Poll, sql.POLL_FIELDS, connection.alias), strict=True
+        )
     ]
     built = Poll.from_db(connection.alias, sql.POLL_FIELDS, converted)
 
