@@ -45,7 +45,6 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
@@ -56,7 +55,7 @@ from bitpoll.core.csrf import get_token
 from bitpoll.core.memory import release_memory
 from bitpoll.core.middleware import accepts_gzip
 from bitpoll.polls import access, sql, tokens
-from bitpoll.polls.models import AnswerAccess, Entry, Poll, Watch
+from bitpoll.polls.models import AnswerAccess, Entry, Poll, Watch, entry_path
 
 V = TypeVar("V")
 
@@ -458,7 +457,7 @@ def serve(
     visitor = Visitor(
         csrf_token=get_token(request),
         own=own,
-        edit_url=(reverse("polls:entry", args=[slug, own.pk, viewer.entry_token]) if own else ""),
+        edit_url=(entry_path(slug, own.pk, viewer.entry_token) if own else ""),
         token_hashes=frozenset(viewer.hashes()),
         account=account,
     )
