@@ -489,20 +489,33 @@ class AnswerForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         answers: dict[int, Answer] = {}
-        choice_field = ChoiceIdField(self.valid_choices)
-        comment_field = _comment_field()
+        # The fields are made only for a value they must look at: an answer usually names
+        # valid choices and leaves the comments empty, which is what they would say of it.
+        choice_field: ChoiceIdField | None = None
+        comment_field: forms.CharField | None = None
+        valid = self.valid_choices
         for pk in self.option_ids:
             o, c = self.add_prefix(f"o{pk}"), self.add_prefix(f"c{pk}")
-            try:
-                choice = choice_field.clean(self.data.get(o))
-            except ValidationError as error:
-                self.add_error(self._option_field(f"o{pk}"), error)
-                choice = ""
-            try:
-                comment = _text(comment_field.clean(self.data.get(c)))
-            except ValidationError as error:
-                self.add_error(self._option_field(f"c{pk}"), error)
-                continue
+            raw = self.data.get(o)
+            if raw is None or raw == "" or (type(raw) is str and raw in valid):
+                choice = raw or ""
+            else:
+                choice_field = choice_field or ChoiceIdField(valid)
+                try:
+                    choice = choice_field.clean(raw)
+                except ValidationError as error:
+                    self.add_error(self._option_field(f"o{pk}"), error)
+                    choice = ""
+            raw = self.data.get(c)
+            if raw is None or raw == "":
+                comment = ""
+            else:
+                comment_field = comment_field or _comment_field()
+                try:
+                    comment = _text(comment_field.clean(raw))
+                except ValidationError as error:
+                    self.add_error(self._option_field(f"c{pk}"), error)
+                    continue
             if choice:
                 answers[pk] = Answer(int(choice), comment)
             elif self.poll.require_all_answers and not self.has_error(f"o{pk}"):

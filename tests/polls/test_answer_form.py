@@ -1,0 +1,90 @@
+"""AnswerForm makes its per-option fields only for values they must look at (an empty
+comment, a valid choice): the outcome is what those fields decide, for any input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bitpoll.polls.forms import AnswerForm, ChoiceIdField, _comment_field, _text
+from bitpoll.polls.services import Answer
+
+from .conftest import make_poll
+
+
+class FieldsForEveryValue(AnswerForm):
+    """The per-option loop as it was: both fields clean every value."""
+
+    def clean(self) -> dict[str, Any]:
+        super(AnswerForm, self).clean()
+        data = self.cleaned_data
+        answers: dict[int, Answer] = {}
+        choice_field = ChoiceIdField(self.valid_choices)
+        comment_field = _comment_field()
+        for pk in self.option_ids:
+            o, c = self.add_prefix(f"o{pk}"), self.add_prefix(f"c{pk}")
+            try:
+                choice = choice_field.clean(self.data.get(o))
+            except ValidationError as error:
+                self.add_error(self._option_field(f"o{pk}"), error)
+                choice = ""
+            try:
+                comment = _text(comment_field.clean(self.data.get(c)))
+            except ValidationError as error:
+                self.add_error(self._option_field(f"c{pk}"), error)
+                continue
+            if choice:
+                answers[pk] = Answer(int(choice), comment)
+            elif self.poll.require_all_answers and not self.has_error(f"o{pk}"):
+                self.add_error(self._option_field(f"o{pk}"), _("Pick an answer for this option."))
+            elif comment:
+                self.add_error(
+                    self._option_field(f"c{pk}"), _("Pick an answer for this option too.")
+                )
+        if not answers and not self.errors:
+            raise ValidationError(_("Answer at least one option."))
+        data["answers"] = answers
+        return data
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "0", "x", "\x00", "a\x01b", "  spaced  ", "9" * 30, "é" * 201]),
+    st.text(max_size=210),
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("require_all", [False, True])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_outcome_is_what_the_fields_decide(require_all: bool, data: st.DataObject) -> None:
+    poll, _ = make_poll(kind="text", lines="A\nB\nC", require_all_answers=require_all)
+    option_ids = list(poll.options.values_list("pk", flat=True))
+    choice_ids = list(poll.choices.values_list("pk", flat=True))
+    choice = st.one_of(VALUES, st.sampled_from([str(pk) for pk in choice_ids]))
+    query = QueryDict(mutable=True)
+    query["name"] = "Mia"
+    for pk in option_ids:
+        value = data.draw(choice)
+        if value is not None:
+            query[f"o{pk}"] = value
+        comment = data.draw(VALUES)
+        if comment is not None:
+            query[f"c{pk}"] = comment
+    forms = [
+        cls(query, poll=poll, option_ids=option_ids, choice_ids=choice_ids)
+        for cls in (AnswerForm, FieldsForEveryValue)
+    ]
+    fast, reference = forms
+    assert fast.is_valid() == reference.is_valid()
+    assert fast.errors.get_json_data() == reference.errors.get_json_data()
+    assert fast.cleaned_data.get("answers") == reference.cleaned_data.get("answers")
