@@ -336,7 +336,7 @@ if OIDC is not None:
 AUTHENTICATION_BACKENDS.append(
     "bitpoll.accounts.backends.StaffAdminOnlyBackend"
     if SSO_ONLY
-    else "django.contrib.auth.backends.ModelBackend"
+    else "bitpoll.accounts.backends.PasswordBackend"
 )
 # --- end of single sign-on -------------------------------------------------------------------
 # --- Several hosts and rollbacks (docs/scaling.md, docs/operations.md) ---

@@ -340,6 +340,23 @@ def test_it_combines_crcs_as_zlib_would() -> None:
     assert pagecache.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
 
 
+@pytest.mark.parametrize("direct", [0, 1 << 30])
+def test_the_crc_is_right_whether_stretches_are_hashed_or_combined(
+    direct: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gzip.decompress checks the trailer's CRC and length.
+    monkeypatch.setattr(pagecache, "DIRECT_CRC", direct)
+    poll = make_poll()
+    for n in range(pagecache.ROWS_PER_CHUNK + 3):
+        services.add_entry(poll, f"Participant number {n}", yes_to_all(poll))
+    bob = answer_as(poll, "Bob")
+    for client in (Client(), bob):
+        response = client.get(f"/{poll.slug}/", HTTP_ACCEPT_ENCODING="gzip")
+        html = gzip.decompress(response.content).decode()
+        assert html.count("Participant number") == pagecache.ROWS_PER_CHUNK + 3
+    assert own_rows(html) == ["Bob "]
+
+
 def test_it_marks_the_own_row_in_a_big_page_served_gzipped() -> None:
     poll = make_poll()
     for n in range(pagecache.ROWS_PER_CHUNK * 3):

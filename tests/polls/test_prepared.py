@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from bitpoll.core import prepared
 from bitpoll.polls import sql
@@ -76,6 +78,37 @@ def test_sqlite_never_prepares(db: None) -> None:
     if connection.vendor != "sqlite":
         pytest.skip("runs on SQLite only")
     assert not prepared.enabled()
+
+
+def test_on_sqlite_the_statements_run_on_sqlite3s_own_cursor(world: World) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("runs on SQLite only")
+    with prepared.cursor() as cursor:
+        assert isinstance(cursor, prepared.SQLiteCursor)
+        cursor.execute("SELECT %s + %s, %s", [1, 2, "text"])
+        assert cursor.fetchone() == (3, "text")
+    # Captured (or logged) queries go through Django's cursor, so that they are counted.
+    with CaptureQueriesContext(connection) as queries, prepared.cursor() as cursor:
+        assert not isinstance(cursor, prepared.SQLiteCursor)
+        cursor.execute("SELECT %s", [1])
+    assert len(queries) == 1
+
+
+def test_sqlites_errors_arrive_as_djangos(world: World) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("runs on SQLite only")
+    statement = 'INSERT INTO "polls_poll" ("id", "slug") VALUES (%s, %s)'
+    with pytest.raises(IntegrityError), prepared.cursor() as cursor:
+        cursor.execute(statement, [world.poll.pk, "taken"])
+    with pytest.raises(OperationalError), prepared.cursor() as cursor:
+        cursor.execute("SELECT * FROM no_such_table")
+    # After an error inside a transaction, nothing more runs in it, as with Django's cursor.
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
+            with prepared.cursor() as cursor:
+                cursor.execute(statement, [world.poll.pk, "taken"])
+        with pytest.raises(TransactionManagementError), prepared.cursor() as cursor:
+            cursor.execute("SELECT 1")
 
 
 @pytest.mark.parametrize(("value", "expected"), [(None, 0), ("false", None)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bitpoll.core import prepared
 from bitpoll.polls import fold, services, sql
 from bitpoll.polls.models import Entry, Option, Poll, Vote
 from bitpoll.polls.options import parse_lines
@@ -130,6 +132,35 @@ def test_it_reads_the_poll_as_the_orm_does(db: None) -> None:
     # The other columns are deferred: loaded on access, not missing.
     assert fetched.title == "Team lunch"
     assert sql.get_poll("no-such-poll") is None
+
+
+def test_the_poll_is_built_as_model_from_db_builds_it(db: None) -> None:
+    poll, _ = make_poll(deadline=future(3))
+    fetched = sql.get_poll(poll.slug)
+    assert fetched is not None
+    with connection.cursor() as cursor:
+        cursor.execute(sql._statements()["poll"], [poll.slug])
+        row = cursor.fetchone()
+    converted = [
+        functools.reduce(lambda v, convert: convert(v, column, connection), converters, value)
+        for value, (column, converters) in zip(
+            row, prepared._converters(Poll, sql.POLL_FIELDS, connection.alias), strict=True
+        )
+    ]
+    built = Poll.from_db(connection.alias, sql.POLL_FIELDS, converted)
+
+    def state(p: Poll) -> dict[str, object]:
+        return {k: v for k, v in vars(p).items() if k != "_state"}
+
+    assert state(fetched) == state(built)
+    assert (fetched._state.adding, fetched._state.db) == (built._state.adding, built._state.db)
+    assert fetched.get_deferred_fields() == built.get_deferred_fields()
+    assert fetched == built and fetched.pk == poll.pk
+    # It saves like any loaded poll: only what changed, the deferred fields untouched.
+    fetched.is_closed = True
+    fetched.save(update_fields=["is_closed"])
+    stored = Poll.objects.get(pk=poll.pk)
+    assert stored.is_closed and stored.title == poll.title
 
 
 def test_it_sees_a_passed_deadline(db: None) -> None:

@@ -13,11 +13,15 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
 from bitpoll.core import prepared
+
+DJANGO_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+LOCAL_BACKEND = "bitpoll.accounts.backends.PasswordBackend"
 
 
 @functools.cache
@@ -35,6 +39,14 @@ def _statement(alias: str) -> str:
 
 
 class SessionStore(db.SessionStore):
+    def decode(self, session_data: bytes | str) -> dict[str, Any]:
+        data: dict[str, Any] = super().decode(session_data)
+        # Logged in before PasswordBackend took the place of Django's ModelBackend (which it
+        # extends): the same login, so the session stays valid.
+        if data.get(BACKEND_SESSION_KEY) == DJANGO_MODEL_BACKEND:
+            data[BACKEND_SESSION_KEY] = LOCAL_BACKEND
+        return data
+
     def _get_session_from_db(self) -> Any:
         alias = router.db_for_read(self.model)
         connection = connections[alias]

@@ -27,6 +27,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from bitpoll.core import prepared
+
 # Quoted as both databases quote identifiers. Named here rather than from the models: the
 # migration that adds the column calls refold() with the tables as they were then.
 TABLES = {
@@ -123,10 +125,12 @@ def store(
         found = _ranges(connection, [poll_id])[poll_id]
     if found is None:
         return
-    with connection.cursor() as cursor:
+    folded = fold(*found, pairs)
+    # The answer path's last statement: prepared on PostgreSQL, sqlite3's own cursor on SQLite.
+    with prepared.cursor(connection) as cursor:
         cursor.execute(
             f"UPDATE {TABLES['entry']} SET folded = %s WHERE id = %s",  # noqa: S608
-            [fold(*found, pairs), entry_id],
+            [folded, entry_id],
         )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -55,8 +55,6 @@ ENTRY_FIELDS = (
     "email", "language", "folded",
 )  # fmt: skip
 VOTE_FIELDS = ("entry", "option", "choice", "comment")
-
-Converter = Callable[[Any, Any, Any], Any]
 
 
 def _field(model: type[Model], name: str) -> Field[Any, Any]:
@@ -145,17 +143,6 @@ def _statements() -> dict[str, str]:
     }
 
 
-@functools.cache
-def _poll_converters() -> list[tuple[Any, list[Converter]]]:
-    """Per column read, the converters the ORM would apply (backend's, then the field's)."""
-    result = []
-    for name in POLL_FIELDS:
-        column = _field(Poll, name).get_col(Poll._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        result.append((column, converters))
-    return result
-
-
 def get_poll(slug: str) -> Poll | None:
     """The poll with this link name, with only POLL_FIELDS loaded."""
     with prepared.cursor() as cursor:
@@ -167,11 +154,10 @@ def get_poll(slug: str) -> Poll | None:
 
 
 def _poll_from_row(row: Sequence[Any]) -> Poll:
-    values = list(row)
-    for i, (column, converters) in enumerate(_poll_converters()):
-        for convert in converters:
-            values[i] = convert(values[i], column, connection)
-    return Poll.from_db(connection.alias, POLL_FIELDS, values)
+    poll = prepared.build(Poll, POLL_FIELDS, row, connection.alias)
+    # As Poll.from_db sets it with the description deferred.
+    poll._rendered_description = poll.__dict__.get("description")
+    return poll
 
 
 IdSpans = tuple[tuple[Any, Any], tuple[Any, Any]]
