@@ -79,7 +79,8 @@ MIDDLEWARE = [
     # Before anything that reads the body (CSRF, forms): oversized and multipart bodies are
     # refused unread.
     "bitpoll.core.bodylimit.body_limit",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, with a cheaper start-up index of the files (bitpoll.core.staticfiles).
+    "bitpoll.core.staticfiles.StaticFilesMiddleware",
     # Inside WhiteNoise, which serves static files precompressed; pages are compressed here.
     # Django adds random bytes to each gzip header against BREACH, and CSRF tokens are masked
     # per response.

@@ -36,6 +36,11 @@ def fake_execute(argv):
     seen["frozen"] = gc.get_freeze_count()
     from bitpoll.polls import forms
     seen["zones_listed"] = forms.time_zones.cache_info().currsize
+    from bitpoll.polls.models import _default_labels
+    seen["labels_loaded"] = _default_labels.cache_info().currsize
+    from django.template import engines
+    cached = engines["django"].engine.template_loaders[0].get_template_cache
+    seen["templates"] = sorted(str(name) for name in cached)
     seen["modules"] = sorted(sys.modules)
 
 with mock.patch("django.core.management.execute_from_command_line", fake_execute):
@@ -99,3 +104,45 @@ def test_start_up_imports_no_single_sign_on_nor_backup_code_nor_lists_time_zones
     assert "tarfile" not in loaded
     assert "bitpoll.ops.archive" not in modules
     assert seen["zones_listed"] == 0
+
+
+def test_the_poll_page_is_prepared_before_the_fork(served_env: dict[str, str]) -> None:
+    seen = up_to_the_fork(served_env, "serve")
+    templates = seen["templates"]
+    assert isinstance(templates, list)
+    # Included only when a poll has options, answers or comments (bitpoll.polls.warmup).
+    assert "polls/_answer.html" in templates
+    assert "polls/_comments.html" in templates
+    assert seen["labels_loaded"] == 1
+
+
+# Indexes the collected static files with WhiteNoise's own middleware and with Bitpoll's,
+# and prints what each would send for every file.
+STATIC_INDEX = """
+import json, django
+django.setup()
+from whitenoise.middleware import WhiteNoiseMiddleware
+from bitpoll.core.staticfiles import StaticFilesMiddleware
+def headers(middleware):
+    return {url: sorted(static.get_response("GET", {}).headers) for url, static in middleware.files.items()}
+print(json.dumps([headers(WhiteNoiseMiddleware(None)), headers(StaticFilesMiddleware(None))]))
+"""
+
+
+def test_the_static_index_marks_the_same_files_immutable_as_whitenoise(
+    served_env: dict[str, str],
+) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", STATIC_INDEX],
+        env={**served_env, "DJANGO_SETTINGS_MODULE": "bitpoll.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    theirs, ours = json.loads(out.stdout.splitlines()[-1])
+    assert ours == theirs
+    immutable = [url for url, headers in ours.items() if "immutable" in str(headers)]
+    assert len(immutable) > 100  # the hashed copies: Bitpoll's and the admin's
+    assert not any(url.endswith("staticfiles.json") for url in immutable)

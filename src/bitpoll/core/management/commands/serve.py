@@ -370,6 +370,9 @@ class BitpollServer(BaseApplication):  # type: ignore[misc]
         from bitpoll.polls.pagecache import warm_up
 
         warm_up()  # the workers share its compiled templates instead of each redoing them
+        from bitpoll.polls.warmup import warm_up_poll_page
+
+        warm_up_poll_page()  # and the rest of a real poll page's first render
         connections.close_all()
         freeze_heap()
         return application
