@@ -56,6 +56,19 @@ def test_it_gives_the_script_the_same_formats_and_names() -> None:
     assert config["M"][11] == "Dez"  # type: ignore[index]
 
 
+def test_the_pages_script_config_is_kept_per_language() -> None:
+    from bitpoll.polls.templatetags.when import when_config
+
+    with translation.override("de"):
+        german = when_config()
+        assert when_config() is german  # made once per language
+    with translation.override("en"):
+        english = when_config()
+    assert '"Dez"' in german and '"Dec"' in english and '"Dez"' not in english
+    with translation.override("de"):
+        assert when_config() == german
+
+
 @pytest.mark.django_db
 def test_it_puts_the_weekday_on_date_poll_answer_headings() -> None:
     poll, _ = make_poll(kind="date", lines="2030-05-04")
