@@ -209,3 +209,27 @@ def test_touch_bumps_the_version_and_the_time(world: World) -> None:
 
 def test_counting_answers(world: World) -> None:
     assert sql.count_entries(world.poll.pk) == 2
+
+
+def test_select_reads_what_the_orm_reads_in_its_order(world: World) -> None:
+    from bitpoll.polls.models import Choice, Comment
+
+    poll = world.poll
+    # Ties in the first ordering column are broken by the id, as the ORM's default order does.
+    Option.objects.filter(poll=poll).update(order=0)
+    Comment.objects.create(poll=poll, author="Ann", text="first")
+    Comment.objects.create(poll=poll, author="Bea", text="second")
+    for model in (Option, Choice, Comment, Entry):
+        fast = prepared.select(model, poll_id=poll.pk)
+        orm = list(model.objects.filter(poll_id=poll.pk))  # type: ignore[attr-defined]
+        assert [o.pk for o in fast] == [o.pk for o in orm], model
+        for a, b in zip(fast, orm, strict=True):
+            for field in model._meta.concrete_fields:
+                assert getattr(a, field.attname) == getattr(b, field.attname), field.name
+            assert a._state.adding is False and a._state.db == b._state.db
+    (whole,) = prepared.select(Poll, slug=poll.slug)
+    orm_poll = Poll.objects.get(pk=poll.pk)
+    assert {f.attname: getattr(whole, f.attname) for f in Poll._meta.concrete_fields} == {
+        f.attname: getattr(orm_poll, f.attname) for f in Poll._meta.concrete_fields
+    }
+    assert prepared.select(Poll, slug="no-such-poll") == []

@@ -166,3 +166,41 @@ def build(
     instance._state = state
     instance.__dict__.update(zip(attnames, values, strict=True))
     return instance
+
+
+@functools.cache
+def _select(model: type[Model], alias: str, where: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """SELECT of every concrete column of `model`, `where` the named columns equal the
+    parameters, in the model's default order."""
+    meta = model._meta
+    qn = connections[alias].ops.quote_name
+    fields = {field.attname: field for field in meta.concrete_fields}
+    attnames = tuple(fields)
+    columns = ", ".join(qn(str(field.column)) for field in fields.values())
+    conditions = " AND ".join(f"{qn(str(fields[name].column))} = %s" for name in where)
+    order = []
+    for item in meta.ordering or ():
+        assert isinstance(item, str), f"{model.__name__}: only plain field names are ordered by"
+        name = item.lstrip("-")
+        column = (
+            meta.pk.column
+            if name == "pk" and meta.pk
+            else getattr(meta.get_field(name), "column", None)
+        )
+        assert column, f"{model.__name__}.{name}: not a column"
+        order.append(qn(str(column)) + (" DESC" if item.startswith("-") else ""))
+    statement = f"SELECT {columns} FROM {qn(meta.db_table)} WHERE {conditions}"  # noqa: S608
+    if order:
+        statement += " ORDER BY " + ", ".join(order)
+    return statement, attnames
+
+
+def select(model: type[M], alias: str = DEFAULT_DB_ALIAS, **where: Any) -> list[M]:
+    """`model.objects.filter(**where)` in the model's default order, every field loaded, for
+    plain column equalities (`poll_id=...`), without compiling a query each time: a poll
+    page's render read its options, scale and comments so, at about a millisecond each."""
+    statement, attnames = _select(model, alias, tuple(where))
+    with cursor(connections[alias]) as found:
+        found.execute(statement, list(where.values()))
+        rows = found.fetchall()
+    return [build(model, attnames, row, alias) for row in rows]

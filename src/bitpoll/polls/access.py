@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from bitpoll.core import prepared
 from bitpoll.polls import tokens
 from bitpoll.polls.models import AnswerAccess, Comment, Entry, Invitation, Poll
 
@@ -31,7 +32,13 @@ COOKIE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
 
 
 def get_poll(slug: str) -> Poll:
-    return get_object_or_404(Poll, slug=slug)
+    """The poll (every field) or a 404; with a statement written once (prepared.select)."""
+    found = prepared.select(Poll, slug=slug)
+    if not found:
+        raise Http404
+    poll = found[0]
+    poll._rendered_description = poll.description  # as Poll.from_db sets it
+    return poll
 
 
 ACCOUNT_TOKEN = "account"  # noqa: S105  (a path marker, not a secret)

@@ -14,16 +14,19 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import compress
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from bitpoll.core import prepared
 from bitpoll.polls import fold, results, tokens, when
 from bitpoll.polls.access import Viewer
 from bitpoll.polls.models import Choice, Comment, Entry, Option, Poll, Vote
+
+M = TypeVar("M", bound=Model)
 
 # The standard library's escape, which Django's wraps (the same output): called per name
 # and note, thousands of times on a big poll, Django's lazy-string wrapper cost more than
@@ -76,16 +79,25 @@ class PageData:
     own_entry: EntryRow | None
 
 
+def _of_poll(model: type[M], poll: Poll) -> list[M]:
+    """`poll.<related>.all()`, each with the poll set on it as the related manager sets it,
+    read with a statement written once (prepared.select)."""
+    found = prepared.select(model, poll._state.db or DEFAULT_DB_ALIAS, poll_id=poll.pk)
+    for item in found:
+        item._state.fields_cache["poll"] = poll
+    return found
+
+
 def load(poll: Poll, viewer: Viewer | None) -> PageData:
-    every_option = list(poll.options.all())
+    every_option = _of_poll(Option, poll)
     options = [o for o in every_option if not o.is_deleted]
-    choices = list(poll.choices.all())
+    choices = _of_poll(Choice, poll)
     for choice in choices:
         # Pages show the scale in the visitor's language (see Choice.shown_label); these
         # instances are only read.
         choice.label = choice.shown_label
     entries, rows = _rows(poll.pk, every_option, options, choices)
-    comments = list(poll.comments.all())
+    comments = _of_poll(Comment, poll)
     grid = results.compute(options, choices, rows)
     own = None
     if viewer is not None and viewer.entry_id is not None:
