@@ -195,6 +195,17 @@ def test_the_poll_and_its_sheet_in_one_read_it_as_the_two_reads_do(world: World)
     all_ids = list(Option.objects.filter(poll=poll).values_list("pk", flat=True))
     assert spans == ((min(all_ids), max(all_ids)), (min(choice_ids), max(choice_ids)))
     assert sql.get_poll_and_sheet("no-such-poll") == (None, [], [], ((None, None), (None, None)))
+    # Ties and a descending id order in the positions: ordered as the ORM orders them.
+    Option.objects.filter(poll=poll).update(order=5)  # all tied: by id
+    last = Option.objects.filter(poll=poll, is_deleted=False).order_by("pk").last()
+    Option.objects.filter(pk=last.pk).update(order=1)  # type: ignore[union-attr]
+    poll.choices.update(order=2)
+    _, option_ids, choice_ids, _ = sql.get_poll_and_sheet(poll.slug)
+    assert option_ids == list(
+        poll.options.filter(is_deleted=False).order_by("order", "pk").values_list("pk", flat=True)
+    )
+    assert option_ids[0] == last.pk  # type: ignore[union-attr]
+    assert choice_ids == sorted(choice_ids)
 
 
 def test_touch_bumps_the_version_and_the_time(world: World) -> None:

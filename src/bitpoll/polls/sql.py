@@ -101,6 +101,18 @@ def _statements() -> dict[str, str]:
             f"(SELECT MAX({option_pk}) FROM {options} WHERE {option_poll} = p.{poll_pk}) "
             f"FROM {_table(Poll)} p WHERE p.{slug} = %s"
         ),
+        # SQLite: the same in one statement, the ids as "order:id" lists, sorted in Python
+        # (group_concat promises no order).
+        "poll_sheet_sqlite": (
+            f"SELECT {', '.join('p.' + c for c in _columns(Poll, *POLL_FIELDS))}, "  # noqa: S608
+            f"(SELECT group_concat({option_order} || ':' || {option_pk}) FROM {options} "
+            f"WHERE {option_poll} = p.{poll_pk} AND {option_deleted} = %s), "
+            f"(SELECT group_concat({choice_order} || ':' || {choice_pk}) FROM {choices} "
+            f"WHERE {choice_poll} = p.{poll_pk}), "
+            f"(SELECT MIN({option_pk}) FROM {options} WHERE {option_poll} = p.{poll_pk}), "
+            f"(SELECT MAX({option_pk}) FROM {options} WHERE {option_poll} = p.{poll_pk}) "
+            f"FROM {_table(Poll)} p WHERE p.{slug} = %s"
+        ),
         "count": f"SELECT COUNT(*) FROM {entries} WHERE {entry_poll} = %s",  # noqa: S608
         # What an answer may name: the visible options (kind 0) and the scale (kind 1).
         "sheet": (
@@ -164,19 +176,25 @@ IdSpans = tuple[tuple[Any, Any], tuple[Any, Any]]
 
 
 def get_poll_and_sheet(slug: str) -> tuple[Poll | None, list[int], list[int], IdSpans]:
-    """get_poll() and, if there is one, its answer_sheet_and_spans(): on PostgreSQL in one
-    statement."""
-    if connection.vendor != "postgresql":
+    """get_poll() and, if there is one, its answer_sheet_and_spans(): in one statement on
+    PostgreSQL and SQLite."""
+    vendor = connection.vendor
+    if vendor not in ("postgresql", "sqlite"):
         poll = get_poll(slug)
         if poll is None:
             return None, [], [], ((None, None), (None, None))
         return (poll, *answer_sheet_and_spans(poll.pk))
     with prepared.cursor() as cursor:
-        cursor.execute(_statements()["poll_sheet"], [False, slug])
+        cursor.execute(
+            _statements()["poll_sheet" if vendor == "postgresql" else "poll_sheet_sqlite"],
+            [False, slug],
+        )
         row = cursor.fetchone()
     if row is None:
         return None, [], [], ((None, None), (None, None))
     *poll_values, option_ids, choice_ids, lowest, highest = row
+    if vendor == "sqlite":
+        option_ids, choice_ids = _ordered_ids(option_ids), _ordered_ids(choice_ids)
     choice_span = (min(choice_ids), max(choice_ids)) if choice_ids else (None, None)
     return (
         _poll_from_row(poll_values),
@@ -196,6 +214,14 @@ def answer_sheet(poll_id: int) -> tuple[list[int], list[int]]:
     """The ids of the poll's visible options and of its choices, each in their order."""
     option_ids, choice_ids, _spans = answer_sheet_and_spans(poll_id)
     return option_ids, choice_ids
+
+
+def _ordered_ids(listed: str | None) -> list[int]:
+    """The ids of an "order:id,order:id" list, in (order, id) order."""
+    if not listed:
+        return []
+    pairs = sorted(tuple(map(int, item.split(":"))) for item in listed.split(","))
+    return [pk for _order, pk in pairs]
 
 
 def answer_sheet_and_spans(poll_id: int) -> tuple[list[int], list[int], IdSpans]:
