@@ -568,3 +568,27 @@ def test_a_member_sees_their_flash_message_once(accounts_on: object) -> None:
     assert "You watch this poll" in olga.get(f"/{poll.slug}/").content.decode()
     assert "You watch this poll" not in olga.get(f"/{poll.slug}/").content.decode()
     assert "You watch this poll" not in page(fresh(poll))
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("name", ["Bob", "", '<b>Ann & "Eve" O\'Neil</b>'])
+@pytest.mark.parametrize("edit_url", ["/p/entry/7/tok-en_/", ""])
+def test_the_you_box_is_what_its_template_renders(
+    language: str, name: str, edit_url: str, settings: object
+) -> None:
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from bitpoll.polls.pagecache import OwnEntry, _you
+
+    own = OwnEntry(pk=7, name=name, edit_token_hash="x")
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "polls.example.org"]  # type: ignore[attr-defined]
+    for host in ("127.0.0.1", "polls.example.org"):
+        request = RequestFactory(SERVER_NAME=host).get("/p/", HTTP_HOST=host)
+        with translation.override(language):
+            full = render_to_string(
+                "polls/_you.html", {"own_entry": own, "edit_url": edit_url}, request
+            )
+            assert _you(request, own, edit_url).decode() == full
+            assert _you(request, own, edit_url).decode() == full  # from the kept box

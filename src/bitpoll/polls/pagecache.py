@@ -510,11 +510,7 @@ def _fill(request: HttpRequest, poll: Poll, page: Page, visitor: Visitor) -> Fil
         elif kind == "msg":
             values[index] = _messages(request)
         elif kind == "you" and own is not None:
-            values[index] = render_to_string(
-                "polls/_you.html",
-                {"own_entry": own, "edit_url": access.edit_url_shown(poll, visitor.edit_url)},
-                request,
-            ).encode()
+            values[index] = _you(request, own, access.edit_url_shown(poll, visitor.edit_url))
         elif kind == "title":
             values[index] = escape(_("Add another answer") if own else _("Your answer")).encode()
         elif kind == "fold" and own is not None:
@@ -544,6 +540,48 @@ def _fill(request: HttpRequest, poll: Poll, page: Page, visitor: Visitor) -> Fil
         ).encode()
         replaced[index] = raw[:start] + mine + raw[name_end:end] + raw[end:]
     return values, replaced
+
+
+# Alphanumeric and random per process, like the slots: no name or link can contain them.
+_YOU_NAME = SLOT_PREFIX + "yname"
+_YOU_LINK = SLOT_PREFIX + "ylink"
+
+
+@dataclass(frozen=True)
+class _Site:
+    """What polls/_you.html reads of the request."""
+
+    scheme: str
+    host: str
+
+    def get_host(self) -> str:
+        return self.host
+
+
+@functools.lru_cache(maxsize=256)
+def _you_box(language: str | None, named: bool, linked: bool, scheme: str, host: str) -> str:
+    """polls/_you.html rendered with markers for the name and the edit link, per language
+    and the few other things it depends on: rendering it with the request for each response
+    (context processors included) was an eighth of a participant's page."""
+    own = OwnEntry(pk=0, name=_YOU_NAME if named else "", edit_token_hash="")
+    context = {
+        "own_entry": own,
+        "edit_url": _YOU_LINK if linked else "",
+        "request": _Site(scheme, host),
+    }
+    return render_to_string("polls/_you.html", context)
+
+
+def _you(request: HttpRequest, own: OwnEntry, edit_url: str) -> bytes:
+    box = _you_box(
+        translation.get_language(),
+        bool(own.name),
+        bool(edit_url),
+        request.scheme,
+        request.get_host(),
+    )
+    # The link first: the name, which its holder chose, is put in last, as text.
+    return box.replace(_YOU_LINK, escape(edit_url)).replace(_YOU_NAME, escape(own.name)).encode()
 
 
 def _account_parts(poll: Poll, visitor: Visitor) -> bytes:
