@@ -39,24 +39,26 @@ def one_run(env: dict[str, str], path: str) -> float:
         process.wait(timeout=60)
 
 
+def restart_data(tmp: Path, without: tuple[str, ...] = ()) -> tuple[dict[str, str], str]:
+    """An environment (this one's, less BITPOLL_* and `without`) whose data dir in `tmp`
+    holds a migrated database with one poll and the collected static files: what a restart
+    finds, not an install. Returns the environment and the poll's link name."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BITPOLL_") and k not in without}
+    env.update(BITPOLL_DATA_DIR=str(tmp / "data"), BITPOLL_SECRET_KEY=secrets.token_urlsafe(48))
+    subprocess.run([sys.executable, "-m", "bitpoll", "migrate", "-v0"], env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "bitpoll", "collectstatic", "--noinput", "-v0"], env=env, check=True
+    )
+    return env, in_django(env, SEED, None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="bitpoll-bench-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BITPOLL_")}
-        env.update(
-            BITPOLL_DATA_DIR=str(Path(tmp) / "data"), BITPOLL_SECRET_KEY=secrets.token_urlsafe(48)
-        )
-        # The database exists and is migrated, static files are collected: a restart, not an install.
-        subprocess.run([sys.executable, "-m", "bitpoll", "migrate", "-v0"], env=env, check=True)
-        subprocess.run(
-            [sys.executable, "-m", "bitpoll", "collectstatic", "--noinput", "-v0"],
-            env=env,
-            check=True,
-        )
-        slug = in_django(env, SEED, None)
+        env, slug = restart_data(Path(tmp))
         # Interleaved, so that a change in the machine's load affects both alike.
         times: dict[str, list[float]] = {"poll page": [], "/healthz": []}
         for _ in range(args.runs):

@@ -25,8 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import compile_bytecode, free_port, in_django, request
-from startup import SEED
+from run import compile_bytecode, free_port, request
+from startup import restart_data
 
 WRAPPER = r"""
 import os, sys, time
@@ -146,16 +146,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(other)], check=True)
         codes = {"other": str(other), "this": None}
     with tempfile.TemporaryDirectory(prefix="bitpoll-bench-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BITPOLL_")}
-        env.pop("PYTHONPATH", None)
-        env.update(BITPOLL_DATA_DIR=str(Path(tmp) / "data"), BITPOLL_SECRET_KEY="b" * 64)
-        subprocess.run([sys.executable, "-m", "bitpoll", "migrate", "-v0"], env=env, check=True)
-        subprocess.run(
-            [sys.executable, "-m", "bitpoll", "collectstatic", "--noinput", "-v0"],
-            env=env,
-            check=True,
-        )
-        slug = in_django(env, SEED, None)
+        env, slug = restart_data(Path(tmp), without=("PYTHONPATH",))
         wrapper = Path(tmp) / "wrapper.py"
         wrapper.write_text(WRAPPER)
         results: dict[str, list[dict[str, float]]] = {code: [] for code in codes}
