@@ -451,6 +451,7 @@ class AnswerForm(forms.Form):
             widget=forms.TextInput(attrs={"placeholder": _("Your name"), "autocomplete": "name"}),
         )
         self.valid_choices = frozenset(str(pk) for pk in choice_ids)
+        self._cleaning_fields: dict[str, forms.Field] = {}  # see _cleaning_field
         if outbox.enabled():
             self.fields["email"] = forms.EmailField(
                 label=_("Your e-mail address"),
@@ -489,33 +490,11 @@ class AnswerForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         answers: dict[int, Answer] = {}
-        # The fields are made only for a value they must look at: an answer usually names
-        # valid choices and leaves the comments empty, which is what they would say of it.
-        choice_field: ChoiceIdField | None = None
-        comment_field: forms.CharField | None = None
-        valid = self.valid_choices
         for pk in self.option_ids:
-            o, c = self.add_prefix(f"o{pk}"), self.add_prefix(f"c{pk}")
-            raw = self.data.get(o)
-            if raw is None or raw == "" or (type(raw) is str and raw in valid):
-                choice = raw or ""
-            else:
-                choice_field = choice_field or ChoiceIdField(valid)
-                try:
-                    choice = choice_field.clean(raw)
-                except ValidationError as error:
-                    self.add_error(self._option_field(f"o{pk}"), error)
-                    choice = ""
-            raw = self.data.get(c)
-            if raw is None or raw == "":
-                comment = ""
-            else:
-                comment_field = comment_field or _comment_field()
-                try:
-                    comment = _text(comment_field.clean(raw))
-                except ValidationError as error:
-                    self.add_error(self._option_field(f"c{pk}"), error)
-                    continue
+            cleaned = self._clean_option(pk)
+            if cleaned is None:
+                continue
+            choice, comment = cleaned
             if choice:
                 answers[pk] = Answer(int(choice), comment)
             elif self.poll.require_all_answers and not self.has_error(f"o{pk}"):
@@ -528,6 +507,40 @@ class AnswerForm(forms.Form):
             raise ValidationError(_("Answer at least one option."))
         data["answers"] = answers
         return data
+
+    def _clean_option(self, pk: int) -> tuple[str, str] | None:
+        """The choice (an id, or "") and the comment sent for one option, their errors added
+        to the form; None when the comment is refused.
+
+        The fields are made only for a value they must look at: an answer usually names
+        valid choices and leaves the comments empty, which is what they would say of it.
+        """
+        o, c = self.add_prefix(f"o{pk}"), self.add_prefix(f"c{pk}")
+        raw = self.data.get(o)
+        if raw is None or raw == "" or (type(raw) is str and raw in self.valid_choices):
+            choice = raw or ""
+        else:
+            try:
+                choice = self._cleaning_field("o").clean(raw)
+            except ValidationError as error:
+                self.add_error(self._option_field(f"o{pk}"), error)
+                choice = ""
+        raw = self.data.get(c)
+        if raw is None or raw == "":
+            return choice, ""
+        try:
+            return choice, _text(self._cleaning_field("c").clean(raw))
+        except ValidationError as error:
+            self.add_error(self._option_field(f"c{pk}"), error)
+            return None
+
+    def _cleaning_field(self, kind: str) -> forms.Field:
+        """The one field of each kind ("o" choices, "c" comments) that cleans every option's
+        value, made on first use."""
+        made = self._cleaning_fields
+        if kind not in made:
+            made[kind] = ChoiceIdField(self.valid_choices) if kind == "o" else _comment_field()
+        return made[kind]
 
     def has_comments(self) -> bool:
         """Whether a comment on an option was typed (or refused), to show the comment fields."""
