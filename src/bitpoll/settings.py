@@ -167,8 +167,9 @@ WHITENOISE_MAX_AGE = 3600
 # many files when the server starts (and STATIC_ROOT is half the size).
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
-# Flash messages travel in a signed cookie so that answering a poll writes no session row.
-MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+# Flash messages travel in a signed cookie so that answering a poll writes no session row:
+# Django's cookie storage, with its signer made once (bitpoll.core.messages).
+MESSAGE_STORAGE = "bitpoll.core.messages.CookieStorage"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS

@@ -280,3 +280,77 @@ def test_write_lock_queues_one_autocommit_statement_on_the_lock_file(tmp_path: P
         assert sqlite3.connect(path).execute("SELECT x FROM t").fetchall() == [(1,)]
     finally:
         db.close()
+
+
+def test_immediate_transaction_commits_under_the_write_lock(tmp_path: Path) -> None:
+    db_path = tmp_path / "db.sqlite3"
+    db = wrapper(db_path)
+    other = sqlite3.connect(db_path)
+    try:
+        with db.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x INTEGER)")
+        with db.immediate_transaction():
+            db.connection.execute("INSERT INTO t VALUES (1)")
+            assert db.connection.in_transaction
+            assert not lock_is_free(db_path)
+            # Not committed yet: another connection does not see the row.
+            assert other.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
+        assert lock_is_free(db_path)
+        assert not db.connection.in_transaction
+        assert other.execute("SELECT COUNT(*) FROM t").fetchone() == (1,)
+        assert db.get_autocommit() and not db.in_atomic_block
+    finally:
+        other.close()
+        db.close()
+
+
+def test_immediate_transaction_rolls_back_on_an_error_and_translates_it(tmp_path: Path) -> None:
+    from django.db import IntegrityError
+
+    from bitpoll.core import prepared
+
+    db_path = tmp_path / "db.sqlite3"
+    db = wrapper(db_path)
+    try:
+        with db.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (x INTEGER UNIQUE)")
+        with pytest.raises(IntegrityError), db.immediate_transaction():
+            with prepared.cursor(db) as cursor:
+                cursor.execute("INSERT INTO t VALUES (%s)", [1])
+                cursor.execute("INSERT INTO t VALUES (%s)", [1])  # Django's error, not sqlite3's
+        assert lock_is_free(db_path)
+        assert not db.connection.in_transaction
+        with db.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM t")
+            assert cursor.fetchone() == (0,)  # the first insert was rolled back too
+        with pytest.raises(ZeroDivisionError), db.immediate_transaction():
+            db.connection.execute("INSERT INTO t VALUES (2)")
+            _ = 1 / 0
+        assert lock_is_free(db_path)
+        with db.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM t")
+            assert cursor.fetchone() == (0,)
+    finally:
+        db.close()
+
+
+def test_immediate_transaction_is_only_for_the_outermost_transaction(tmp_path: Path) -> None:
+    from django.db import ProgrammingError
+    from django.db.transaction import Atomic
+
+    from bitpoll.core import prepared
+
+    db = wrapper(tmp_path / "db.sqlite3")
+    try:
+        assert not isinstance(prepared.transaction(db), Atomic)
+        db.in_atomic_block = True  # as inside atomic()
+        with pytest.raises(ProgrammingError), db.immediate_transaction():
+            pass
+        # prepared.transaction() falls back to atomic(), a savepoint there.
+        assert isinstance(prepared.transaction(db), Atomic)
+        db.in_atomic_block = False
+        db.force_debug_cursor = True  # queries logged: atomic() too, so BEGIN is logged
+        assert isinstance(prepared.transaction(db), Atomic)
+    finally:
+        db.in_atomic_block = False
+        db.close()

@@ -21,21 +21,24 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db import connection as default_connection
 from django.db.models import Model, signals
 from django.db.models.base import ModelState
+from django.db.transaction import atomic
 
 M = TypeVar("M", bound=Model)
 
 
-def enabled(connection: Any = default_connection) -> bool:
-    """Whether this connection prepares the hand-written statements."""
+def enabled(connection: Any = None) -> bool:
+    """Whether this connection (by default the default database's) prepares the hand-written
+    statements."""
+    if connection is None:
+        connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         return False
     return connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None
 
 
-def cursor(connection: Any = default_connection) -> Any:
+def cursor(connection: Any = None) -> Any:
     """A cursor for hand-written statements (use it as a context manager), by default on the
     default database's connection.
 
@@ -44,17 +47,19 @@ def cursor(connection: Any = default_connection) -> Any:
     SQLiteCursor); while queries are logged or wrapped, and elsewhere, `connection.cursor()`.
     Placeholders are `%s` in every case.
     """
+    # The wrapper itself rather than django.db.connection, a proxy that looks the wrapper up
+    # again (in a context-local store) on each attribute: several are read here.
+    if connection is None:
+        connection = connections[DEFAULT_DB_ALIAS]
     if connection.queries_logged or connection.execute_wrappers:
         # Queries are logged under DEBUG and while a test captures them: Django's own cursor
         # logs each with its values (a prepared statement's text would read as None).
         return connection.cursor()
     if connection.vendor == "sqlite":
-        # The wrapper itself rather than django.db.connection, a proxy that looks the
-        # wrapper up again on each attribute: the cursor asks for several per statement.
-        wrapper = connections[connection.alias]
-        wrapper.ensure_connection()
-        wrapper.validate_thread_sharing()
-        return SQLiteCursor(wrapper, wrapper.connection.cursor())
+        if connection.connection is None:
+            connection.ensure_connection()
+        connection.validate_thread_sharing()
+        return SQLiteCursor(connection, connection.connection.cursor())
     if not enabled(connection):
         return connection.cursor()
     import psycopg
@@ -66,6 +71,26 @@ def cursor(connection: Any = default_connection) -> Any:
     with connection.wrap_database_errors:
         raw: Any = psycopg.Cursor(connection.connection)
     return connection.make_cursor(raw)
+
+
+def transaction(connection: Any = None) -> Any:
+    """transaction.atomic() for a block of hand-written statements (use it as a context
+    manager), by default on the default database's connection.
+
+    On Bitpoll's SQLite backend, outside any other transaction and while queries are not
+    logged, the block is its `immediate_transaction()`: the same BEGIN IMMEDIATE and COMMIT
+    without atomic()'s bookkeeping. Everywhere else, atomic() itself.
+    """
+    if connection is None:
+        connection = connections[DEFAULT_DB_ALIAS]
+    if (
+        hasattr(connection, "immediate_transaction")
+        and not connection.in_atomic_block
+        and not connection.queries_logged
+        and not connection.execute_wrappers
+    ):
+        return connection.immediate_transaction()
+    return atomic(using=connection.alias)
 
 
 @functools.cache
@@ -96,25 +121,40 @@ class SQLiteCursor:
     def __exit__(self, *exc_info: object) -> None:
         self._cursor.close()
 
+    # Errors are turned into Django's by the same wrapper Django's cursor uses, entered only
+    # when one is raised: re-raised inside it, an exception reaches its __exit__ as it came.
+
     def execute(self, statement: str, params: Sequence[Any] = ()) -> SQLiteCursor:
         self._connection.validate_no_broken_transaction()
-        with self._connection.wrap_database_errors:
+        try:
             self._cursor.execute(_qmark(statement), params)
+        except Exception:
+            with self._connection.wrap_database_errors:
+                raise
         return self
 
     def executemany(self, statement: str, param_list: Iterable[Sequence[Any]]) -> SQLiteCursor:
         self._connection.validate_no_broken_transaction()
-        with self._connection.wrap_database_errors:
+        try:
             self._cursor.executemany(_qmark(statement), param_list)
+        except Exception:
+            with self._connection.wrap_database_errors:
+                raise
         return self
 
     def fetchone(self) -> Any:
-        with self._connection.wrap_database_errors:
+        try:
             return self._cursor.fetchone()
+        except Exception:
+            with self._connection.wrap_database_errors:
+                raise
 
     def fetchall(self) -> list[Any]:
-        with self._connection.wrap_database_errors:
+        try:
             return self._cursor.fetchall()  # type: ignore[no-any-return]
+        except Exception:
+            with self._connection.wrap_database_errors:
+                raise
 
     @property
     def lastrowid(self) -> int | None:

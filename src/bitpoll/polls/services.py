@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from bitpoll.core import prepared
 from bitpoll.polls import fold, sql, tokens
 from bitpoll.polls.models import (
     DEFAULT_SCALE,
@@ -276,7 +277,8 @@ def add_entry(
     # compilation was most of their cost.
     now = timezone.now()
     try:
-        with transaction.atomic():
+        # Nothing but hand-written statements inside (see prepared.transaction).
+        with prepared.transaction():
             if admit is not None:
                 admit()
             # Entry, votes and the poll's new version: on PostgreSQL one statement.

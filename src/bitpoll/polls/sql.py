@@ -254,18 +254,24 @@ def insert_entry(
 ) -> int:
     """Insert an entry; return its id. A name_key or account_key taken in the poll raises
     IntegrityError."""
-    stored = connection.ops.adapt_datetimefield_value(now)
-    params: list[Any] = [
-        poll_id, name, name_key, edit_token_hash, user_id, account_key, stored, stored, email,
-        language, "",  # folded: stored once the votes are in (fold.store)
-    ]  # fmt: skip
-    statements = _statements()
     with prepared.cursor() as cursor:
-        if connection.features.can_return_columns_from_insert:
-            cursor.execute(statements["entry"] + statements["entry_returning"], params)
-            return int(cursor.fetchone()[0])
-        cursor.execute(statements["entry"], params)  # SQLite before 3.35
-        return int(cursor.lastrowid)
+        return _insert_entry(
+            cursor,
+            [
+                poll_id, name, name_key, edit_token_hash, user_id, account_key,
+                *[connection.ops.adapt_datetimefield_value(now)] * 2, email, language,
+                "",  # folded: stored once the votes are in (fold.store)
+            ],
+        )  # fmt: skip
+
+
+def _insert_entry(cursor: Any, params: list[Any]) -> int:
+    statements = _statements()
+    if connection.features.can_return_columns_from_insert:
+        cursor.execute(statements["entry"] + statements["entry_returning"], params)
+        return int(cursor.fetchone()[0])
+    cursor.execute(statements["entry"], params)  # SQLite before 3.35
+    return int(cursor.lastrowid)
 
 
 def insert_answer(
@@ -283,12 +289,21 @@ def insert_answer(
     """Insert an entry with its (option id, choice id, comment) votes and bump the poll's
     version (as Poll.touch does in the database); return the entry's id. A name_key or
     account_key taken in the poll raises IntegrityError. Run it in a transaction."""
+    stored = connection.ops.adapt_datetimefield_value(now)
     if connection.vendor != "postgresql":
-        entry_id = insert_entry(
-            poll_id, name, name_key, edit_token_hash, now, user_id, account_key, email, language
-        )
-        insert_votes(entry_id, votes)
-        touch(poll_id, now)
+        statements = _statements()
+        with prepared.cursor() as cursor:
+            entry_id = _insert_entry(
+                cursor,
+                [
+                    poll_id, name, name_key, edit_token_hash, user_id, account_key, stored,
+                    stored, email, language, "",  # folded: see insert_entry
+                ],
+            )  # fmt: skip
+            rows = [(entry_id, option_id, choice_id, text) for option_id, choice_id, text in votes]
+            if rows:
+                cursor.executemany(statements["votes"], rows)
+            cursor.execute(statements["touch"], [stored, poll_id])
         return entry_id
     option_ids: list[int] = []
     choice_ids: list[int] = []
@@ -297,7 +312,6 @@ def insert_answer(
         option_ids.append(option_id)
         choice_ids.append(choice_id)
         comments.append(comment)
-    stored = connection.ops.adapt_datetimefield_value(now)
     params: list[Any] = [
         poll_id, name, name_key, edit_token_hash, user_id, account_key, stored, stored, email,
         language, "", option_ids, choice_ids, comments, stored, poll_id,

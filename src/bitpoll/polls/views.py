@@ -295,7 +295,8 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
                 poll,
                 name,
                 form.cleaned_data["answers"],
-                admit=lambda: limits.check(request, "answers", poll=poll.pk),
+                # The counters' keys are hashed before the write lock is taken.
+                admit=limits.admission(request, "answers", poll=poll.pk),
                 user_id=account.pk if account is not None else None,
                 email=email,
                 language=language,

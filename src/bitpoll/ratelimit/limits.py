@@ -94,8 +94,19 @@ def check(
 ) -> None:
     """Count one `scope` action of this client (and of this poll, or user name); raise
     RateLimited if any of the limits involved is exceeded."""
+    admit = admission(request, scope, poll=poll, user=user)
+    if admit is not None:
+        admit()
+
+
+def admission(
+    request: HttpRequest, scope: str, *, poll: int | None = None, user: str | None = None
+) -> Callable[[], None] | None:
+    """check() in two halves, for a caller that counts in its own write transaction: the
+    counters' keys are worked out and hashed here, before the write lock is taken, and the
+    callable returned counts them (and raises RateLimited) under it. None if no limit applies."""
     if not settings.RATELIMIT_ENABLED:
-        return
+        return None
     keys = [(scope, client_id(request))]
     if poll is not None:
         keys.append((f"{scope}_per_poll", str(poll)))
@@ -108,7 +119,11 @@ def check(
         if rate is not None:
             rows.append(_Row(name, _subject(name, key), now - now % rate.seconds, rate))
     if not rows:
-        return
+        return None
+    return functools.partial(_admit, rows, now)
+
+
+def _admit(rows: Sequence[_Row], now: int) -> None:
     if connection.in_atomic_block:
         counts = _count(rows, now)
     else:
