@@ -1,7 +1,7 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bitpoll.settings")
+
+from bitpoll.core.handler import get_wsgi_application
 
 application = get_wsgi_application()

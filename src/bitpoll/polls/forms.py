@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -45,11 +46,15 @@ def time_zones() -> list[str]:
 SCALES = (("default", _("Yes / If need be / No")), ("yesno", _("Yes / No")))
 
 
+# The control characters below 32 but tab, line feed and carriage return.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 class _NoControlChars:
     """Reject NUL and other control characters that databases and CSV readers choke on."""
 
     def clean_text(self, value: str) -> str:
-        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+        if _CONTROL_CHARS.search(value):
             raise ValidationError(_("Remove the control characters from this text."))
         return value
 

@@ -43,7 +43,8 @@ MAX_KEY_LENGTH = 255
 def name_key(name: str) -> str:
     """The key under which `name` counts as taken; empty for a name that is empty or invisible."""
     text = unicodedata.normalize("NFKC", name)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if not text.isascii():  # format characters (Cf) are all beyond ASCII
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     # Case folding can produce text that is not NFKC again (e.g. "ǰ"), hence the second pass.
     text = unicodedata.normalize("NFKC", text.casefold())
     text = text.translate(_SKELETON)

@@ -66,7 +66,11 @@ def client_id(request: HttpRequest) -> str:
     REMOTE_ADDR is the real client's address; behind a reverse proxy that holds only when
     BITPOLL_BEHIND_PROXY is on, otherwise every visitor shares the proxy's limits.
     """
-    raw = str(request.META.get("REMOTE_ADDR") or "")
+    return _client_id(str(request.META.get("REMOTE_ADDR") or ""))
+
+
+@functools.lru_cache(maxsize=1024)
+def _client_id(raw: str) -> str:
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:

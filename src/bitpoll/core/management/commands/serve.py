@@ -362,8 +362,9 @@ class BitpollServer(BaseApplication):  # type: ignore[misc]
             fail("%s", exc)
 
     def load(self) -> Any:
-        from django.core.wsgi import get_wsgi_application
         from django.urls import get_resolver
+
+        from bitpoll.core.handler import get_wsgi_application
 
         application = get_wsgi_application()
         get_resolver().url_patterns  # noqa: B018 - import every view once, before forking
