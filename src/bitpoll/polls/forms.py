@@ -464,6 +464,62 @@ class AnswerForm(forms.Form):
                 help_text=_("Optional: get the decision and a copy of your edit link."),
             )
 
+    @staticmethod
+    def quick(
+        data: Any,
+        *,
+        poll: Poll,
+        option_ids: Sequence[int],
+        choice_ids: Iterable[int],
+        taken_names: set[str] | frozenset[str] = frozenset(),
+    ) -> dict[str, Any] | None:
+        """The cleaned data of a plainly valid answer, as the form would clean it; None for
+        anything the form might refuse or clean otherwise (then ask the form).
+
+        Most answers name valid choices, leave the comments empty, and give an ordinary
+        name; making the form and its fields only to find that cost a tenth of an answer.
+        `tests/polls/test_answer_form.py` checks with Hypothesis that whatever this returns is
+        what a valid form returns.
+        """
+        raw_name = data.get("name")
+        if not isinstance(raw_name, str) or len(raw_name) > 80 or _CONTROL_CHARS.search(raw_name):
+            return None
+        name = " ".join(raw_name.split())
+        key = name_key(name)
+        if (not key and (name or poll.name_required)) or len(raw_name.strip()) > 80:
+            return None  # invisible, required or too long: the form says so
+        if poll.one_answer_per_name and name and key in taken_names:
+            return None
+        cleaned: dict[str, Any] = {"name": name}
+        if outbox.enabled():
+            if data.get("email"):
+                return None  # an address the form checks
+            cleaned["email"] = ""
+        valid = frozenset(str(pk) for pk in choice_ids)
+        answers: dict[int, Answer] = {}
+        for pk in option_ids:
+            choice = data.get(f"o{pk}")
+            comment = data.get(f"c{pk}")
+            if comment is not None and comment != "":
+                if type(comment) is not str:
+                    return None
+                comment = comment.strip()
+                if len(comment) > 200 or _CONTROL_CHARS.search(comment):
+                    return None
+            else:
+                comment = ""
+            if choice is None or choice == "":
+                if poll.require_all_answers or comment:
+                    return None  # an error for this option
+                continue
+            if type(choice) is not str or choice not in valid:
+                return None
+            answers[pk] = Answer(int(choice), comment)
+        if not answers:
+            return None
+        cleaned["answers"] = answers
+        return cleaned
+
     def _option_field(self, name: str) -> str:
         """Make `o<id>` or `c<id>` a field of this form (for showing it); return the name."""
         if name not in self.fields:

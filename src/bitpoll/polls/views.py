@@ -273,16 +273,21 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     if poll.version > MAX_ANSWERS_PER_POLL and sql.count_entries(poll.pk) >= MAX_ANSWERS_PER_POLL:
         messages.error(request, _("This poll has reached the maximum number of answers."))
         return redirect(poll)
-    form = AnswerForm(request.POST, poll=poll, option_ids=option_ids, choice_ids=choice_ids)
-    if not form.is_valid():
-        # Shown with the whole page (and the whole poll); the errors are found again there.
-        return _render_poll(request, access.get_poll(slug), post=request.POST, status=400)
-    name = form.cleaned_data["name"]
+    cleaned = AnswerForm.quick(
+        request.POST, poll=poll, option_ids=option_ids, choice_ids=choice_ids
+    )
+    if cleaned is None:  # not plainly valid: the form decides
+        form = AnswerForm(request.POST, poll=poll, option_ids=option_ids, choice_ids=choice_ids)
+        if not form.is_valid():
+            # Shown with the whole page (and the whole poll); the errors are found again there.
+            return _render_poll(request, access.get_poll(slug), post=request.POST, status=400)
+        cleaned = form.cleaned_data
+    name = cleaned["name"]
     account = _account(request)
     if account is not None:
         # Tied to the account, the answer shows its (current) display name.
         name = _display_name(account)
-    email = form.cleaned_data.get("email") or ""
+    email = cleaned.get("email") or ""
     invited = mail_views.invitation_ids(request)
     language = getattr(request, "LANGUAGE_CODE", "en") if email else "en"
     try:
@@ -294,7 +299,7 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
             entry, token = services.add_entry(
                 poll,
                 name,
-                form.cleaned_data["answers"],
+                cleaned["answers"],
                 # The counters' keys are hashed before the write lock is taken.
                 admit=limits.admission(request, "answers", poll=poll.pk),
                 user_id=account.pk if account is not None else None,
