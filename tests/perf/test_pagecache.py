@@ -592,3 +592,49 @@ def test_the_you_box_is_what_its_template_renders(
             )
             assert _you(request, own, edit_url).decode() == full
             assert _you(request, own, edit_url).decode() == full  # from the kept box
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("watching", [None, False, True])
+@pytest.mark.parametrize("manages", [False, True])
+@pytest.mark.parametrize("prefix", ["/", "/polls/"])
+def test_the_account_parts_are_what_their_template_renders(
+    language: str, watching: bool | None, manages: bool, prefix: str
+) -> None:
+    from django.template.loader import render_to_string
+    from django.urls import set_script_prefix
+    from django.utils import translation
+
+    from bitpoll.polls import access
+    from bitpoll.polls.pagecache import AccountEntry, AccountView, Visitor, _account_parts
+    from bitpoll.polls.models import Poll
+
+    poll = Poll(pk=3, slug="lunch-x", title="Lunch", admin_token_hash="h")
+    entries = (AccountEntry(5, '<b>Ann & "Eve"</b>'), AccountEntry(6, ""))
+    for listed in (entries, ()):
+        if not (manages or listed or watching is not None):
+            continue
+        account = AccountView(
+            username="ann", display_name="Ann", entries=listed, manages=manages, watching=watching
+        )
+        for token in ("tok" + "a" * 61, "tok" + "b" * 61):
+            visitor = Visitor(
+                csrf_token=token, own=None, edit_url="", token_hashes=frozenset(), account=account
+            )
+            set_script_prefix(prefix)
+            try:
+                with translation.override(language):
+                    full = render_to_string(
+                        "polls/_account.html",
+                        {
+                            "poll": poll,
+                            "manage_url": poll.admin_url(access.ACCOUNT_TOKEN) if manages else "",
+                            "watching": watching,
+                            "account_entries": listed,
+                            "csrf_token": token,
+                        },
+                    )
+                    assert _account_parts(poll, visitor).decode() == full
+                    assert _account_parts(poll, visitor).decode() == full  # from the kept box
+            finally:
+                set_script_prefix("/")
