@@ -11,13 +11,17 @@ the application preloaded in the master. Unlike Bitpoll it warms nothing before 
 first request imports the view and compiles the template in the worker), has no WhiteNoise,
 no checks at start, no page cache.
 
-Three variants, interleaved run by run so that a change in the machine's load hits them
+Four variants, interleaved run by run so that a change in the machine's load hits them
 alike, every one on an existing (migrated) database with its bytecode compiled first:
   bitpoll         `bitpoll serve` to the first 200 of a poll page (as bench/startup.py);
   floor           the floor project with the contrib apps Bitpoll installs (admin, auth,
                   contenttypes, sessions, messages, staticfiles) and the admin's URLs;
-  floor-no-admin  the same without the admin (the contrib apps a minimal project needs).
-Prints each variant's runs, minimum and median, and the load average during the runs.
+  floor-no-admin  the same without the admin (the contrib apps a minimal project needs);
+  floor-gc-frozen floor-no-admin with the garbage collector off while the application
+                  loads and the heap frozen before the fork, as `bitpoll serve` does.
+Prints each variant's runs, minimum and median, and the load average during the runs; and
+the CPU time its processes (master and workers) used from exec to exit, which a busy machine
+disturbs less than the wall time (it includes the shutdown, which is small).
 --python PATH serves all three with that interpreter (a venv's python with Bitpoll
 installed) instead of the one running this script.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import secrets
 import signal
 import statistics
@@ -117,12 +122,22 @@ if settings.FLOOR_ADMIN:
 """
 
 WSGI = """
+import gc
 import os
 
-from django.core.wsgi import get_wsgi_application
+# FLOOR_GC_FROZEN: the collector off while the application loads, then the heap frozen and
+# the collector on again, as `bitpoll serve` does before it forks.
+frozen = os.environ.get("FLOOR_GC_FROZEN") == "1"
+if frozen:
+    gc.disable()
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "floorsite.settings")
 application = get_wsgi_application()
+if frozen:
+    gc.freeze()
+    gc.enable()
 """
 
 MODELS = """
@@ -212,9 +227,20 @@ def build_floor(root: Path, python: str) -> tuple[dict[str, str], str]:
     return env, slug
 
 
-def first_200(command: list[str], env: dict[str, str], port: int, path: str) -> tuple[float, bytes]:
-    """Seconds from exec of `command` to the first 200 for `path`, and that response's body."""
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def first_200(
+    command: list[str], env: dict[str, str], port: int, path: str
+) -> tuple[float, float, bytes]:
+    """Seconds from exec of `command` to the first 200 for `path`, the CPU seconds its
+    processes used from exec to exit (it is stopped after that response), and the body."""
+    cpu_before = cpu_of_children()
     started = time.perf_counter()
+    wall = 0.0
+    body = b""
     process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     try:
         while time.perf_counter() - started < 120:
@@ -226,11 +252,15 @@ def first_200(command: list[str], env: dict[str, str], port: int, path: str) -> 
                 time.sleep(0.005)
                 continue
             if status == 200:
-                return time.perf_counter() - started, body
-        raise TimeoutError(f"{' '.join(command)} did not become ready")
+                wall = time.perf_counter() - started
+                break
+        else:
+            raise TimeoutError(f"{' '.join(command)} did not become ready")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
+    # Reaped: its CPU time (with its reaped workers') is now in RUSAGE_CHILDREN.
+    return wall, cpu_of_children() - cpu_before, body
 
 
 def main() -> None:
@@ -250,7 +280,7 @@ def main() -> None:
             env = {**bitpoll_env, "BITPOLL_BIND": f"127.0.0.1:{port}"}
             return [python, "-m", "bitpoll", "serve"], env, f"/{poll}/"
 
-        def floor(admin: bool) -> Variant:
+        def floor(admin: bool, gc_frozen: bool = False) -> Variant:
             def variant(port: int) -> tuple[list[str], dict[str, str], str]:
                 command = [
                     python,
@@ -262,31 +292,46 @@ def main() -> None:
                     f"--bind=127.0.0.1:{port}",
                     "floorsite.wsgi",
                 ]
-                return command, {**floor_env, "FLOOR_ADMIN": "1" if admin else "0"}, f"/{slug}/"
+                env = {
+                    **floor_env,
+                    "FLOOR_ADMIN": "1" if admin else "0",
+                    "FLOOR_GC_FROZEN": "1" if gc_frozen else "0",
+                }
+                return command, env, f"/{slug}/"
 
             return variant
 
         variants: dict[str, Variant] = {
             "bitpoll": bitpoll,
-            "floor": floor(True),
-            "floor-no-admin": floor(False),
+            "floor": floor(admin=True),
+            "floor-no-admin": floor(admin=False),
+            "floor-gc-frozen": floor(admin=False, gc_frozen=True),
         }
         times: dict[str, list[float]] = {name: [] for name in variants}
+        cpu: dict[str, list[float]] = {name: [] for name in variants}
         load = [os.getloadavg()[0]]
         for _ in range(args.runs):
             for name, variant in variants.items():
                 port = free_port()
                 command, env, path = variant(port)
-                seconds, body = first_200(command, env, port, path)
+                seconds, used, body = first_200(command, env, port, path)
                 # The page is the one meant: the row read, the form and its CSRF token.
                 if b"Start-up" not in body or b"csrfmiddlewaretoken" not in body:
                     raise RuntimeError(f"{name}: the first 200 is not the expected page")
                 times[name].append(seconds)
+                cpu[name].append(used)
             load.append(os.getloadavg()[0])
     print(
         f"{python}, {args.runs} runs each, interleaved; load average {min(load):.1f}-{max(load):.1f}"
     )
     for name, runs in times.items():
+        listed = ", ".join(f"{seconds * 1000:.0f}" for seconds in runs)
+        print(
+            f"{name:15} min {min(runs) * 1000:4.0f} ms, median {statistics.median(runs) * 1000:4.0f} ms"
+            f"  ({listed})"
+        )
+    print("CPU of all its processes, exec to exit:")
+    for name, runs in cpu.items():
         listed = ", ".join(f"{seconds * 1000:.0f}" for seconds in runs)
         print(
             f"{name:15} min {min(runs) * 1000:4.0f} ms, median {statistics.median(runs) * 1000:4.0f} ms"
