@@ -22,7 +22,7 @@ alike, every one on an existing (migrated) database with its bytecode compiled f
 Prints each variant's runs, minimum and median, and the load average during the runs; and
 the CPU time its processes (master and workers) used from exec to exit, which a busy machine
 disturbs less than the wall time (it includes the shutdown, which is small).
---python PATH serves all three with that interpreter (a venv's python with Bitpoll
+--python PATH serves all four with that interpreter (a venv's python with Bitpoll
 installed) instead of the one running this script.
 """
 
