@@ -36,8 +36,13 @@ def fake_execute(argv):
     seen["frozen"] = gc.get_freeze_count()
     from bitpoll.polls import forms
     seen["zones_listed"] = forms.time_zones.cache_info().currsize
-    from bitpoll.polls.models import _default_labels
+    from bitpoll.polls.models import _default_labels, _source_labels
     seen["labels_loaded"] = _default_labels.cache_info().currsize
+    seen["sources_loaded"] = _source_labels.cache_info().currsize
+    from django.urls import get_resolver
+    from django.utils.translation import trans_real
+    seen["catalogs"] = sorted(trans_real._translations)
+    seen["url_maps"] = sorted(get_resolver()._reverse_dict)
     from django.template import engines
     cached = engines["django"].engine.template_loaders[0].get_template_cache
     seen["templates"] = sorted(str(name) for name in cached)
@@ -113,7 +118,13 @@ def test_the_poll_page_is_prepared_before_the_fork(served_env: dict[str, str]) -
     # Included only when a poll has options, answers or comments (bitpoll.polls.warmup).
     assert "polls/_answer.html" in templates
     assert "polls/_comments.html" in templates
-    assert seen["labels_loaded"] == 1
+    # In the default language only: the first poll page in English needs no other catalog
+    # (an English label is its own source) and no other language's URL map. Each other
+    # language's first visitor in a worker loads them (issue 16, fifth round).
+    assert seen["sources_loaded"] == 1
+    assert seen["labels_loaded"] == 0
+    assert seen["catalogs"] == ["en"]
+    assert seen["url_maps"] == ["en"]
 
 
 # Builds Bitpoll's static files middleware as the WSGI handler does before the fork, and
