@@ -5,8 +5,8 @@ Usage: python bench/startup_stages.py [--runs 10] [--other-src DIR]
 
 Each run starts the server through a small wrapper that stamps each stage (wall time since the
 client started the process, and the process's CPU time): Python running, Django's setup done
-(serve's handle), the WSGI handler built (middleware, WhiteNoise's index), every view imported,
-the poll page's templates warmed, the fork, and the first request in the worker. With
+(serve's handle), the WSGI handler built (serve's checks, lock, migration and static tests,
+gunicorn's set-up, then the middleware), every view imported, the poll page's templates warmed, the fork, and the first request in the worker. With
 --other-src (a `src` directory of another checkout, e.g. `main`'s), runs alternate between that
 code (first on PYTHONPATH) and this one, so that a change in the machine's load hits both alike.
 Prints the minimum and the median of each stage per code. The figures are for reading side by

@@ -437,8 +437,11 @@ class Choice(models.Model):
     def shown_label(self) -> str:
         """The label in the visitor's language when it is one of the default answers
         (written in whichever language the poll was created in), else as the creator wrote it."""
-        source = _default_labels().get(self.label)
-        return gettext(source) if source is not None else self.label
+        label = self.label
+        # A label in English (the default language) is its own source: no other language's
+        # catalog is needed to show it, so the first page in English loads none.
+        source = label if label in _source_labels() else _default_labels().get(label)
+        return gettext(source) if source is not None else label
 
     @property
     def css(self) -> str:
@@ -463,10 +466,16 @@ YES_NO_SCALE = (
 
 
 @functools.cache
+def _source_labels() -> frozenset[str]:
+    """The default answers' labels in English, their sources."""
+    with translation.override("en"):
+        return frozenset(str(label) for label, *_rest in DEFAULT_SCALE + YES_NO_SCALE)
+
+
+@functools.cache
 def _default_labels() -> dict[str, str]:
     """Each default answer's label in every language Bitpoll speaks -> its English source."""
-    with translation.override("en"):
-        sources = {str(label) for label, *_rest in DEFAULT_SCALE + YES_NO_SCALE}
+    sources = _source_labels()
     found: dict[str, str] = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):

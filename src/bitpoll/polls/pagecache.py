@@ -711,7 +711,8 @@ def _gzip(page: Page, filled: Filled) -> list[bytes]:
 
 
 def warm_up() -> None:
-    """Compile the poll page's templates and load the translations, without the database.
+    """Compile the poll page's templates and load the default language's translations and URL
+    map, without the database (other languages: on their first request, see polls.warmup).
 
     Called by `bitpoll serve` in the master process before it forks the workers, which then
     share the result: otherwise the first visitor of each worker waits for it (tens of ms).
@@ -729,8 +730,7 @@ def warm_up() -> None:
         "answered": 0,
         "best_score": 0,
     }
-    for code in ("en", "de"):
-        with translation.override(code):
-            render_to_string("polls/poll.html", context)
+    with translation.override(settings.LANGUAGE_CODE):
+        render_to_string("polls/poll.html", context)
     # A logged-in member's parts (slot "acct"), rendered per response.
     render_to_string("polls/_account.html", {"poll": poll, "watching": None})
