@@ -79,7 +79,8 @@ MIDDLEWARE = [
     # Before anything that reads the body (CSRF, forms): oversized and multipart bodies are
     # refused unread.
     "bitpoll.core.bodylimit.body_limit",
-    # WhiteNoise, with a cheaper start-up index of the files (bitpoll.core.staticfiles).
+    # WhiteNoise, finding each file on its first request rather than indexing them all when
+    # the server starts (bitpoll.core.staticfiles).
     "bitpoll.core.staticfiles.StaticFilesMiddleware",
     # Inside WhiteNoise, which serves static files precompressed; pages are compressed here.
     # Django adds random bytes to each gzip header against BREACH, and CSRF tokens are masked
@@ -163,8 +164,8 @@ STORAGES = {
 }
 # Hashed names change with the content, so browsers may keep them forever.
 WHITENOISE_MAX_AGE = 3600
-# Pages link only the hashed names; without the unhashed copies WhiteNoise indexes half as
-# many files when the server starts (and STATIC_ROOT is half the size).
+# Pages link only the hashed names; without the unhashed copies STATIC_ROOT is half the size
+# and the unhashed names are simply not found.
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 # Flash messages travel in a signed cookie so that answering a poll writes no session row:
