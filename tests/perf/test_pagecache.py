@@ -606,8 +606,8 @@ def test_the_account_parts_are_what_their_template_renders(
     from django.utils import translation
 
     from bitpoll.polls import access
-    from bitpoll.polls.pagecache import AccountEntry, AccountView, Visitor, _account_parts
     from bitpoll.polls.models import Poll
+    from bitpoll.polls.pagecache import AccountEntry, AccountView, Visitor, _account_parts
 
     poll = Poll(pk=3, slug="lunch-x", title="Lunch", admin_token_hash="h")
     entries = (AccountEntry(5, '<b>Ann & "Eve"</b>'), AccountEntry(6, ""))
