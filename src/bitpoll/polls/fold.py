@@ -117,34 +117,21 @@ def store(
     the (lowest, highest) option and choice ids it read already: `spans`, which may be
     older than the write, since the key records the bases the string was made with)."""
     connection = connections[using]
-    folded = folded_votes(poll_id, pairs, connection, spans)
-    if folded is None:
+    if not _usable(connection):
         return
+    if spans is not None:
+        found = bases(*spans)
+    else:
+        found = _ranges(connection, [poll_id])[poll_id]
+    if found is None:
+        return
+    folded = fold(*found, pairs)
     # The answer path's last statement: prepared on PostgreSQL, sqlite3's own cursor on SQLite.
     with prepared.cursor(connection) as cursor:
         cursor.execute(
             f"UPDATE {TABLES['entry']} SET folded = %s WHERE id = %s",  # noqa: S608
             [folded, entry_id],
         )
-
-
-def folded_votes(
-    poll_id: int,
-    pairs: Iterable[tuple[int, int]],
-    connection: BaseDatabaseWrapper,
-    spans: tuple[tuple[Any, Any], tuple[Any, Any]] | None = None,
-) -> str | None:
-    """The string store() stores for these votes; None where none is stored (a poll whose
-    ids do not fold, a database whose encoding cannot hold it)."""
-    if not _usable(connection):
-        return None
-    if spans is not None:
-        found = bases(*spans)
-    else:
-        found = _ranges(connection, [poll_id])[poll_id]
-    if found is None:
-        return None
-    return fold(*found, pairs)
 
 
 def refold(

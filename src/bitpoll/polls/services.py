@@ -5,13 +5,12 @@ Views call these functions; forms only validate. The functions take already-vali
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -30,7 +29,6 @@ from bitpoll.polls.models import (
 )
 from bitpoll.polls.names import name_key
 from bitpoll.polls.options import ParsedOption, shift
-from bitpoll.ratelimit import limits
 
 ScaleRow = tuple[object, str, str, Decimal]
 
@@ -279,24 +277,32 @@ def add_entry(
     # compilation was most of their cost.
     now = timezone.now()
     try:
-        if sql.pipelined():
-            entry_id = _add_entry_pipelined(
-                poll, name, key, hashed, now, answers, admit, user_id, account_key, email,
-                language, spans,
-            )  # fmt: skip
-        else:
-            entry_id = _add_entry(
-                poll, name, key, hashed, now, answers, admit, user_id, account_key, email,
-                language, spans,
-            )  # fmt: skip
-        poll.version += 1  # what Poll.touch() does besides the UPDATE
-        poll.updated = now
-    except IntegrityError:
-        if isinstance(admit, limits.Admission) and sql.pipelined():
-            # The pipeline's count was undone with the refused insert before it was judged:
-            # counted (and judged) now, so that a limited client cannot go on trying names.
-            with transaction.atomic():
+        # Nothing but hand-written statements inside (see prepared.transaction).
+        with prepared.transaction():
+            if admit is not None:
                 admit()
+            # Entry, votes and the poll's new version: on PostgreSQL one statement.
+            entry_id = sql.insert_answer(
+                poll.pk,
+                name,
+                key,
+                hashed,
+                now,
+                ((oid, a.choice_id, a.comment) for oid, a in answers.items()),
+                user_id,
+                account_key,
+                email=email,
+                language=language,
+            )
+            fold.store(
+                poll.pk,
+                entry_id,
+                ((oid, a.choice_id) for oid, a in answers.items()),
+                spans=spans,
+            )
+            poll.version += 1  # what Poll.touch() does besides the UPDATE
+            poll.updated = now
+    except IntegrityError:
         if account_key is not None and poll.entries.filter(account_key=account_key).exists():
             raise AccountTaken(name) from None
         if _name_taken(poll, key):
@@ -316,88 +322,6 @@ def add_entry(
         language=language,
     )
     return entry, raw
-
-
-def _add_entry(
-    poll: Poll,
-    name: str,
-    key: str,
-    hashed: str,
-    now: dt.datetime,
-    answers: Mapping[int, Answer],
-    admit: Callable[[], None] | None,
-    user_id: int | None,
-    account_key: int | None,
-    email: str,
-    language: str,
-    spans: sql.IdSpans | None,
-) -> int:
-    # Nothing but hand-written statements inside (see prepared.transaction).
-    with prepared.transaction():
-        if admit is not None:
-            admit()
-        # Entry, votes and the poll's new version: on PostgreSQL one statement.
-        entry_id = sql.insert_answer(
-            poll.pk,
-            name,
-            key,
-            hashed,
-            now,
-            ((oid, a.choice_id, a.comment) for oid, a in answers.items()),
-            user_id,
-            account_key,
-            email=email,
-            language=language,
-        )
-        fold.store(
-            poll.pk,
-            entry_id,
-            ((oid, a.choice_id) for oid, a in answers.items()),
-            spans=spans,
-        )
-    return entry_id
-
-
-def _add_entry_pipelined(
-    poll: Poll,
-    name: str,
-    key: str,
-    hashed: str,
-    now: dt.datetime,
-    answers: Mapping[int, Answer],
-    admit: Callable[[], None] | None,
-    user_id: int | None,
-    account_key: int | None,
-    email: str,
-    language: str,
-    spans: sql.IdSpans | None,
-) -> int:
-    """add_entry's writes on PostgreSQL in one round trip before the COMMIT (see
-    sql.insert_answer_pipelined)."""
-    folded = fold.folded_votes(
-        poll.pk,
-        [(oid, a.choice_id) for oid, a in answers.items()],
-        connections[DEFAULT_DB_ALIAS],
-        spans,
-    )
-    with transaction.atomic():
-        admission = admit if isinstance(admit, limits.Admission) else None
-        if admit is not None and admission is None:
-            admit()
-        return sql.insert_answer_pipelined(
-            poll.pk,
-            name,
-            key,
-            hashed,
-            now,
-            [(oid, a.choice_id, a.comment) for oid, a in answers.items()],
-            user_id,
-            account_key,
-            email,
-            language,
-            folded,
-            admission,
-        )
 
 
 def update_entry(entry: Entry, name: str, answers: Mapping[int, Answer]) -> None:

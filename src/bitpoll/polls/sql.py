@@ -15,16 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.db.models import Field, Model
 
 from bitpoll.core import prepared
 from bitpoll.polls.models import Choice, Entry, Option, Poll, Vote
-
-if TYPE_CHECKING:
-    from bitpoll.ratelimit.limits import Admission
 
 # The poll's columns that answering and the page cache read; the rest stay deferred (loaded
 # on access). Model.from_db wants them in the model's order, which is kept here.
@@ -154,13 +151,6 @@ def _statements() -> dict[str, str]:
         "touch": (
             f"UPDATE {_table(Poll)} SET {version} = {version} + 1, {updated} = %s "  # noqa: S608
             f"WHERE {poll_pk} = %s"
-        ),
-        # PostgreSQL: the folded votes (fold.store) of the entry this session inserted last,
-        # sent before the insert's id has come back.
-        "fold_last": (
-            f"UPDATE {entries} SET {_columns(Entry, 'folded')[0]} = %s "  # noqa: S608
-            f"WHERE {entry_pk} = currval(pg_get_serial_sequence('{Entry._meta.db_table}', "
-            f"'{Entry._meta.pk.column}'))"  # type: ignore[union-attr]
         ),
     }
 
@@ -329,75 +319,6 @@ def insert_answer(
     with prepared.cursor() as cursor:
         cursor.execute(_statements()["answer"], params)
         return int(cursor.fetchone()[0])
-
-
-def pipelined() -> bool:
-    """Whether an answer's statements go out together (insert_answer_pipelined): on
-    PostgreSQL with prepared statements, while queries are not logged."""
-    default = connections[DEFAULT_DB_ALIAS]
-    return (
-        default.vendor == "postgresql"
-        and prepared.enabled(default)
-        and not default.queries_logged
-        and not default.execute_wrappers
-    )
-
-
-def insert_answer_pipelined(
-    poll_id: int,
-    name: str,
-    name_key: str,
-    edit_token_hash: str,
-    now: dt.datetime,
-    votes: Iterable[tuple[int, int, str]],
-    user_id: int | None,
-    account_key: int | None,
-    email: str,
-    language: str,
-    folded: str | None,
-    admission: Admission | None,
-) -> int:
-    """insert_answer() on PostgreSQL, with the rate limit's counting before it and the folded
-    votes (fold.store) after it, sent in one round trip with the transaction's BEGIN
-    (psycopg's pipeline mode); run it in a transaction. If a limit is passed, RateLimited is
-    raised once the statements have run: the caller's rollback undoes them, as it undoes a
-    count when the insert fails. An insert refused by a constraint raises IntegrityError."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    option_ids: list[int] = []
-    choice_ids: list[int] = []
-    comments: list[str] = []
-    for option_id, choice_id, comment in votes:
-        option_ids.append(option_id)
-        choice_ids.append(choice_id)
-        comments.append(comment)
-    stored = connection.ops.adapt_datetimefield_value(now)
-    statements = _statements()
-    batch = admission.statements() if admission is not None else []
-    answer = len(batch)
-    batch.append(
-        (
-            statements["answer"],
-            [
-                poll_id, name, name_key, edit_token_hash, user_id, account_key, stored, stored,
-                email, language, "", option_ids, choice_ids, comments, stored, poll_id,
-            ],
-        )
-    )  # fmt: skip
-    if folded is not None:
-        batch.append((statements["fold_last"], [folded]))
-    cursors = [prepared.cursor(connection) for _ in batch]
-    try:
-        connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors, connection.connection.pipeline():
-            for cursor, (statement, params) in zip(cursors, batch, strict=True):
-                cursor.execute(statement, params)
-        entry_id = int(cursors[answer].fetchone()[0])
-        if admission is not None:
-            admission.judge(cursors[0].fetchall())
-        return entry_id
-    finally:
-        for cursor in cursors:
-            cursor.close()
 
 
 def insert_votes(entry_id: int, votes: Iterable[tuple[int, int, str]]) -> None:

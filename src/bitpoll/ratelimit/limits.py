@@ -105,11 +105,10 @@ def check(
 
 def admission(
     request: HttpRequest, scope: str, *, poll: int | None = None, user: str | None = None
-) -> Admission | None:
+) -> Callable[[], None] | None:
     """check() in two halves, for a caller that counts in its own write transaction: the
     counters' keys are worked out and hashed here, before the write lock is taken, and the
-    Admission returned counts them (and raises RateLimited) when called, under it. None if no
-    limit applies."""
+    callable returned counts them (and raises RateLimited) under it. None if no limit applies."""
     if not settings.RATELIMIT_ENABLED:
         return None
     keys = [(scope, client_id(request))]
@@ -125,50 +124,26 @@ def admission(
             rows.append(_Row(name, _subject(name, key), now - now % rate.seconds, rate))
     if not rows:
         return None
-    return Admission(rows, now)
+    return functools.partial(_admit, rows, now)
 
 
-class Admission:
-    """One action's counting: call it, or (PostgreSQL, to send it with other statements)
-    run `statements()` in order and pass the first one's rows to `judge()`."""
-
-    def __init__(self, rows: Sequence[_Row], now: int) -> None:
-        self.rows = rows
-        self.now = now
-
-    def __call__(self) -> None:
-        if connection.in_atomic_block:
-            counts = _count(self.rows, self.now)
-        else:
-            # One statement needs no transaction of its own, only its turn at the write lock.
-            lock = getattr(connection, "write_lock", None)
-            with lock() if lock is not None else contextlib.nullcontext():
-                counts = _count(self.rows, self.now)
-        self._judge(counts)
-
-    def statements(self) -> list[tuple[str, list[Any]]]:
-        """The upsert that counts (returning each scope's count), and now and then the
-        deletion of expired counters; for a database that returns rows from an insert."""
-        statements = _statements()
-        found = [(_upsert(self.rows) + statements["returning"], _upsert_params(self.rows))]
-        if _due_for_pruning():
-            found.append((statements["prune"], [self.now]))
-        return found
-
-    def judge(self, found: Sequence[Sequence[Any]]) -> None:
-        """Raise RateLimited if the counts the upsert returned pass a limit."""
-        self._judge({str(scope): int(hits) for scope, hits in found})
-
-    def _judge(self, counts: dict[str, int]) -> None:
-        retry_after = 0
-        exceeded = ""
-        for row in self.rows:
-            if counts.get(row.scope, 0) > row.rate.count:
-                wait = max(1, row.bucket + row.rate.seconds - self.now)
-                if wait > retry_after:
-                    retry_after, exceeded = wait, row.scope
-        if exceeded:
-            raise RateLimited(exceeded, retry_after)
+def _admit(rows: Sequence[_Row], now: int) -> None:
+    if connection.in_atomic_block:
+        counts = _count(rows, now)
+    else:
+        # One statement needs no transaction of its own, only its turn at the write lock.
+        lock = getattr(connection, "write_lock", None)
+        with lock() if lock is not None else contextlib.nullcontext():
+            counts = _count(rows, now)
+    retry_after = 0
+    exceeded = ""
+    for row in rows:
+        if counts.get(row.scope, 0) > row.rate.count:
+            wait = max(1, row.bucket + row.rate.seconds - now)
+            if wait > retry_after:
+                retry_after, exceeded = wait, row.scope
+    if exceeded:
+        raise RateLimited(exceeded, retry_after)
 
 
 @functools.cache
@@ -195,22 +170,13 @@ def _statements() -> dict[str, str]:
     }
 
 
-def _upsert(rows: Sequence[_Row]) -> str:
-    return _statements()["upsert"].replace("{rows}", ", ".join(["(%s, %s, %s, %s, 1)"] * len(rows)))
-
-
-def _upsert_params(rows: Sequence[_Row]) -> list[Any]:
-    params: list[Any] = []
-    for row in rows:
-        params += [row.scope, row.subject, row.bucket, row.bucket + row.rate.seconds]
-    return params
-
-
 def _count(rows: Sequence[_Row], now: int) -> dict[str, int]:
     """Add one to each row's counter; return the new counts by scope."""
     statements = _statements()
-    sql = _upsert(rows)
-    params = _upsert_params(rows)
+    sql = statements["upsert"].replace("{rows}", ", ".join(["(%s, %s, %s, %s, 1)"] * len(rows)))
+    params: list[Any] = []
+    for row in rows:
+        params += [row.scope, row.subject, row.bucket, row.bucket + row.rate.seconds]
     with prepared.cursor() as cursor:
         if connection.features.can_return_rows_from_bulk_insert:
             cursor.execute(sql + statements["returning"], params)
