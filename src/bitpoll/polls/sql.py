@@ -291,7 +291,6 @@ def insert_answer(
     account_key taken in the poll raises IntegrityError. Run it in a transaction."""
     stored = connection.ops.adapt_datetimefield_value(now)
     if connection.vendor != "postgresql":
-        statements = _statements()
         with prepared.cursor() as cursor:
             entry_id = _insert_entry(
                 cursor,
@@ -300,10 +299,8 @@ def insert_answer(
                     stored, email, language, "",  # folded: see insert_entry
                 ],
             )  # fmt: skip
-            rows = [(entry_id, option_id, choice_id, text) for option_id, choice_id, text in votes]
-            if rows:
-                cursor.executemany(statements["votes"], rows)
-            cursor.execute(statements["touch"], [stored, poll_id])
+            _insert_votes(cursor, entry_id, votes)
+            _touch(cursor, stored, poll_id)
         return entry_id
     option_ids: list[int] = []
     choice_ids: list[int] = []
@@ -323,17 +320,23 @@ def insert_answer(
 
 def insert_votes(entry_id: int, votes: Iterable[tuple[int, int, str]]) -> None:
     """Insert (option id, choice id, comment) votes for one entry."""
+    with prepared.cursor() as cursor:
+        _insert_votes(cursor, entry_id, votes)
+
+
+def _insert_votes(cursor: Any, entry_id: int, votes: Iterable[tuple[int, int, str]]) -> None:
     rows: Sequence[tuple[int, int, int, str]] = [
         (entry_id, option_id, choice_id, comment) for option_id, choice_id, comment in votes
     ]
     if rows:
-        with prepared.cursor() as cursor:
-            cursor.executemany(_statements()["votes"], rows)
+        cursor.executemany(_statements()["votes"], rows)
 
 
 def touch(poll_id: int, now: dt.datetime) -> None:
     """Bump the poll's version (see Poll.touch)."""
     with prepared.cursor() as cursor:
-        cursor.execute(
-            _statements()["touch"], [connection.ops.adapt_datetimefield_value(now), poll_id]
-        )
+        _touch(cursor, connection.ops.adapt_datetimefield_value(now), poll_id)
+
+
+def _touch(cursor: Any, stored_now: Any, poll_id: int) -> None:
+    cursor.execute(_statements()["touch"], [stored_now, poll_id])
