@@ -483,11 +483,11 @@ class AnswerForm(forms.Form):
         """
         raw_name = data.get("name")
         if not isinstance(raw_name, str) or len(raw_name) > 80 or _CONTROL_CHARS.search(raw_name):
-            return None
+            return None  # not text, too long or with control characters: the form decides
         name = " ".join(raw_name.split())
         key = name_key(name)
-        if (not key and (name or poll.name_required)) or len(raw_name.strip()) > 80:
-            return None  # invisible, required or too long: the form says so
+        if not key and (name or poll.name_required):
+            return None  # invisible or required: the form says so
         if poll.one_answer_per_name and name and key in taken_names:
             return None
         cleaned: dict[str, Any] = {"name": name}
