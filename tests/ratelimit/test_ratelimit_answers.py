@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bitpoll.polls.models import Entry, Poll
+from bitpoll.ratelimit.models import Counter
 
 from .conftest import ERIN, MALLORY, answer_data, assert_limited, client_at
 
@@ -27,6 +28,26 @@ def test_it_refuses_a_flood_of_answers_from_one_client(
         assert _answer(MALLORY, poll, f"Bot {i}") == 302
     response = client_at(MALLORY).post(f"/{poll.slug}/answer/", answer_data(poll, "Bot 3"))
     assert_limited(response, retry_after=600)
+    assert Entry.objects.filter(poll=poll).count() == 3
+
+
+def test_a_refused_answer_is_neither_stored_nor_counted(
+    small_limits: object, poll_and_token: tuple[Poll, str]
+) -> None:
+    # Counted in the transaction that stores the answer (on PostgreSQL, in one statement
+    # with it): the refusal rolls the count back with everything else.
+    poll, _ = poll_and_token
+    for i in range(3):
+        assert _answer(MALLORY, poll, f"Bot {i}") == 302
+    version = Poll.objects.get(pk=poll.pk).version
+    for i in range(2):
+        response = client_at(MALLORY).post(f"/{poll.slug}/answer/", answer_data(poll, f"X{i}"))
+        assert_limited(response, retry_after=600)
+    assert {c.scope: c.hits for c in Counter.objects.all()} == {
+        "answers": 3,
+        "answers_per_poll": 3,
+    }
+    assert Poll.objects.get(pk=poll.pk).version == version
     assert Entry.objects.filter(poll=poll).count() == 3
 
 

@@ -117,21 +117,35 @@ def store(
     the (lowest, highest) option and choice ids it read already: `spans`, which may be
     older than the write, since the key records the bases the string was made with)."""
     connection = connections[using]
-    if not _usable(connection):
+    string = folded(poll_id, pairs, using, spans)
+    if not string:
         return
+    # The answer path's last statement: prepared on PostgreSQL, sqlite3's own cursor on SQLite.
+    with prepared.cursor(connection) as cursor:
+        cursor.execute(
+            f"UPDATE {TABLES['entry']} SET folded = %s WHERE id = %s",  # noqa: S608
+            [string, entry_id],
+        )
+
+
+def folded(
+    poll_id: int,
+    pairs: Iterable[tuple[int, int]],
+    using: str = DEFAULT_DB_ALIAS,
+    spans: tuple[tuple[Any, Any], tuple[Any, Any]] | None = None,
+) -> str:
+    """What store() stores for these votes: the folded string, or "" when the poll's ids do
+    not fold (or the database cannot hold the string)."""
+    connection = connections[using]
+    if not _usable(connection):
+        return ""
     if spans is not None:
         found = bases(*spans)
     else:
         found = _ranges(connection, [poll_id])[poll_id]
     if found is None:
-        return
-    folded = fold(*found, pairs)
-    # The answer path's last statement: prepared on PostgreSQL, sqlite3's own cursor on SQLite.
-    with prepared.cursor(connection) as cursor:
-        cursor.execute(
-            f"UPDATE {TABLES['entry']} SET folded = %s WHERE id = %s",  # noqa: S608
-            [folded, entry_id],
-        )
+        return ""
+    return fold(*found, pairs)
 
 
 def refold(

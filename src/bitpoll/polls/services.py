@@ -6,11 +6,12 @@ Views call these functions; forms only validate. The functions take already-vali
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -29,6 +30,9 @@ from bitpoll.polls.models import (
 )
 from bitpoll.polls.names import name_key
 from bitpoll.polls.options import ParsedOption, shift
+
+if TYPE_CHECKING:
+    from bitpoll.ratelimit import limits
 
 ScaleRow = tuple[object, str, str, Decimal]
 
@@ -254,7 +258,7 @@ def add_entry(
     poll: Poll,
     name: str,
     answers: Mapping[int, Answer],
-    admit: Callable[[], None] | None = None,
+    admit: limits.Admission | None = None,
     user_id: int | None = None,
     email: str = "",
     language: str = "en",
@@ -265,8 +269,9 @@ def add_entry(
     `spans`: the poll's option and choice id ranges if the caller has read them (see
     fold.store).
 
-    `admit`, if given, runs first in the same transaction and may raise to refuse the answer
-    (the rate limit: counted under the write lock the answer takes anyway).
+    `admit`, if given, counts the rate limits first in the same transaction and refuses the
+    answer with RateLimited (counted under the write lock the answer takes anyway; a refused
+    answer is neither stored nor counted).
     Raises NameTaken when the poll takes one answer per name and the name is taken: decided
     by the database's unique constraint inside the write, so parallel requests store one.
     """
@@ -276,32 +281,44 @@ def add_entry(
     # In SQL written once (see sql.py): answers come in bursts, and the ORM's query
     # compilation was most of their cost.
     now = timezone.now()
+    votes = [(oid, a.choice_id, a.comment) for oid, a in answers.items()]
     try:
-        # Nothing but hand-written statements inside (see prepared.transaction).
-        with prepared.transaction():
+        if connection.vendor == "postgresql":
+            # Limits, entry, votes, folded votes and the poll's version: one statement.
+            try:
+                entry_id = sql.answer_in_one_call(
+                    poll.pk,
+                    name,
+                    key,
+                    hashed,
+                    now,
+                    votes,
+                    user_id,
+                    account_key,
+                    email=email,
+                    language=language,
+                    folded=fold.folded(poll.pk, ((o, c) for o, c, _ in votes), spans=spans),
+                    limits=admit.rows() if admit is not None else (),
+                )
+            except sql.LimitPassed as passed:
+                if admit is not None:
+                    admit.judge(passed.counts)  # raises RateLimited
+                raise
             if admit is not None:
-                admit()
-            # Entry, votes and the poll's new version: on PostgreSQL one statement.
-            entry_id = sql.insert_answer(
-                poll.pk,
-                name,
-                key,
-                hashed,
-                now,
-                ((oid, a.choice_id, a.comment) for oid, a in answers.items()),
-                user_id,
-                account_key,
-                email=email,
-                language=language,
-            )
-            fold.store(
-                poll.pk,
-                entry_id,
-                ((oid, a.choice_id) for oid, a in answers.items()),
-                spans=spans,
-            )
-            poll.version += 1  # what Poll.touch() does besides the UPDATE
-            poll.updated = now
+                admit.pruned()
+        else:
+            # Nothing but hand-written statements inside (see prepared.transaction).
+            with prepared.transaction():
+                if admit is not None:
+                    admit()
+                # Entry, votes and the poll's new version.
+                entry_id = sql.insert_answer(
+                    poll.pk, name, key, hashed, now, votes, user_id, account_key,
+                    email=email, language=language,
+                )  # fmt: skip
+                fold.store(poll.pk, entry_id, ((o, c) for o, c, _ in votes), spans=spans)
+        poll.version += 1  # what Poll.touch() does besides the UPDATE
+        poll.updated = now
     except IntegrityError:
         if account_key is not None and poll.entries.filter(account_key=account_key).exists():
             raise AccountTaken(name) from None

@@ -12,13 +12,15 @@ field by field and fails when a model gains a field that these statements do not
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Field, Model
+from django.db.transaction import atomic
 
 from bitpoll.core import prepared
 from bitpoll.polls.models import Choice, Entry, Option, Poll, Vote
@@ -55,6 +57,8 @@ ENTRY_FIELDS = (
     "email", "language", "folded",
 )  # fmt: skip
 VOTE_FIELDS = ("entry", "option", "choice", "comment")
+# The SQLSTATE with which bitpoll_answer() refuses an answer that passes a rate limit.
+LIMIT_PASSED = "BP429"
 
 
 def _field(model: type[Model], name: str) -> Field[Any, Any]:
@@ -134,19 +138,13 @@ def _statements() -> dict[str, str]:
             f"INSERT INTO {_table(Vote)} ({', '.join(_columns(Vote, *VOTE_FIELDS))}) "  # noqa: S608
             f"VALUES ({_placeholders(len(VOTE_FIELDS))})"
         ),
-        # PostgreSQL: the entry, its votes and the poll's new version in one statement, one
-        # round trip instead of three (the votes come as three arrays, so the statement is
-        # the same for any number of them and is prepared once).
-        "answer": (
-            f"WITH new_entry AS (INSERT INTO {entries} "  # noqa: S608
-            f"({', '.join(_columns(Entry, *ENTRY_FIELDS))}) "
-            f"VALUES ({_placeholders(len(ENTRY_FIELDS))}) RETURNING {entry_pk}), "
-            f"new_votes AS (INSERT INTO {_table(Vote)} ({', '.join(_columns(Vote, *VOTE_FIELDS))}) "
-            f"SELECT new_entry.{entry_pk}, v.option_id, v.choice_id, v.comment FROM new_entry, "
-            "unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(option_id, choice_id, comment)), "
-            f"touched AS (UPDATE {_table(Poll)} SET {version} = {version} + 1, {updated} = %s "
-            f"WHERE {poll_pk} = %s) "
-            f"SELECT {entry_pk} FROM new_entry"
+        # PostgreSQL: the whole answer, one call of the function of migration
+        # polls.0013_answer_function (see answer_in_one_call).
+        "answer_call": (
+            "SELECT bitpoll_answer(%s::bigint, %s::text, %s::text, %s::text, %s::integer, "
+            "%s::bigint, %s::timestamptz, %s::text, %s::text, %s::text, %s::bigint[], "
+            "%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], "
+            "%s::bigint[])"
         ),
         "touch": (
             f"UPDATE {_table(Poll)} SET {version} = {version} + 1, {updated} = %s "  # noqa: S608
@@ -288,20 +286,53 @@ def insert_answer(
 ) -> int:
     """Insert an entry with its (option id, choice id, comment) votes and bump the poll's
     version (as Poll.touch does in the database); return the entry's id. A name_key or
-    account_key taken in the poll raises IntegrityError. Run it in a transaction."""
+    account_key taken in the poll raises IntegrityError. Run it in a transaction. (On
+    PostgreSQL, answer_in_one_call does this and more in one statement.)"""
     stored = connection.ops.adapt_datetimefield_value(now)
-    if connection.vendor != "postgresql":
-        with prepared.cursor() as cursor:
-            entry_id = _insert_entry(
-                cursor,
-                [
-                    poll_id, name, name_key, edit_token_hash, user_id, account_key, stored,
-                    stored, email, language, "",  # folded: see insert_entry
-                ],
-            )  # fmt: skip
-            _insert_votes(cursor, entry_id, votes)
-            _touch(cursor, stored, poll_id)
-        return entry_id
+    with prepared.cursor() as cursor:
+        entry_id = _insert_entry(
+            cursor,
+            [
+                poll_id, name, name_key, edit_token_hash, user_id, account_key, stored, stored,
+                email, language, "",  # folded: see insert_entry
+            ],
+        )  # fmt: skip
+        _insert_votes(cursor, entry_id, votes)
+        _touch(cursor, stored, poll_id)
+    return entry_id
+
+
+class LimitPassed(Exception):
+    """answer_in_one_call counted a rate limit past its most: nothing was stored or counted."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__(counts)
+        self.counts = counts
+
+
+def answer_in_one_call(
+    poll_id: int,
+    name: str,
+    name_key: str,
+    edit_token_hash: str,
+    now: dt.datetime,
+    votes: Iterable[tuple[int, int, str]],
+    user_id: int | None = None,
+    account_key: int | None = None,
+    email: str = "",
+    language: str = "en",
+    folded: str = "",
+    limits: Sequence[tuple[str, str, int, int, int]] = (),
+) -> int:
+    """PostgreSQL: what insert_answer does, and before it the rate limits' counting, after it
+    the votes folded (`folded`, fold.folded's string, stored unless empty), as one statement
+    and so one transaction (a savepoint inside another); return the entry's id.
+
+    `limits`: per counter, scope, subject, window start, expiry and the most hits allowed
+    (ratelimit.limits.Admission.rows). When one passes its most, everything is rolled back
+    and LimitPassed gives the counts that did. A name_key or account_key taken in the poll
+    raises IntegrityError.
+    """
     option_ids: list[int] = []
     choice_ids: list[int] = []
     comments: list[str] = []
@@ -309,13 +340,27 @@ def insert_answer(
         option_ids.append(option_id)
         choice_ids.append(choice_id)
         comments.append(comment)
+    counters = [list(column) for column in zip(*limits, strict=True)] or [[] for _ in range(5)]
     params: list[Any] = [
-        poll_id, name, name_key, edit_token_hash, user_id, account_key, stored, stored, email,
-        language, "", option_ids, choice_ids, comments, stored, poll_id,
+        poll_id, name, name_key, edit_token_hash, user_id, account_key, now, email, language,
+        folded, option_ids, choice_ids, comments, *counters,
     ]  # fmt: skip
-    with prepared.cursor() as cursor:
-        cursor.execute(_statements()["answer"], params)
-        return int(cursor.fetchone()[0])
+    try:
+        # Inside another transaction, a savepoint that an error rolls back to.
+        with atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            with prepared.cursor() as cursor:
+                cursor.execute(_statements()["answer_call"], params)
+                return int(cursor.fetchone()[0])
+    except DatabaseError as error:
+        cause = error.__cause__
+        if getattr(cause, "sqlstate", None) != LIMIT_PASSED:
+            raise
+        message = str(getattr(getattr(cause, "diag", None), "message_primary", "") or "")
+    counts = {}
+    for item in message.split(","):
+        scope, _, hits = item.rpartition("=")
+        counts[scope] = int(hits)
+    raise LimitPassed(counts)
 
 
 def insert_votes(entry_id: int, votes: Iterable[tuple[int, int, str]]) -> None:

@@ -9,7 +9,9 @@ every PRUNE_EVERY-th hit of a process deletes the expired ones, through an index
 The statement runs in the caller's transaction when there is one (an answer is counted in the
 transaction that stores it), else on its own in autocommit mode; on SQLite it then still
 queues on the write lock of bitpoll.core.sqlite like every other write, instead of polling for
-SQLite's lock, but without the round trips of BEGIN and COMMIT.
+SQLite's lock, but without the round trips of BEGIN and COMMIT. On PostgreSQL an answer is
+counted by the one statement that stores it (`bitpoll_answer()`, see bitpoll.polls.sql), from
+`Admission.rows()`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import ipaddress
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,10 +107,11 @@ def check(
 
 def admission(
     request: HttpRequest, scope: str, *, poll: int | None = None, user: str | None = None
-) -> Callable[[], None] | None:
+) -> Admission | None:
     """check() in two halves, for a caller that counts in its own write transaction: the
     counters' keys are worked out and hashed here, before the write lock is taken, and the
-    callable returned counts them (and raises RateLimited) under it. None if no limit applies."""
+    Admission returned counts them (and raises RateLimited) when called, under it. None if
+    no limit applies."""
     if not settings.RATELIMIT_ENABLED:
         return None
     keys = [(scope, client_id(request))]
@@ -124,26 +127,57 @@ def admission(
             rows.append(_Row(name, _subject(name, key), now - now % rate.seconds, rate))
     if not rows:
         return None
-    return functools.partial(_admit, rows, now)
+    return Admission(rows, now)
 
 
-def _admit(rows: Sequence[_Row], now: int) -> None:
-    if connection.in_atomic_block:
-        counts = _count(rows, now)
-    else:
-        # One statement needs no transaction of its own, only its turn at the write lock.
-        lock = getattr(connection, "write_lock", None)
-        with lock() if lock is not None else contextlib.nullcontext():
-            counts = _count(rows, now)
-    retry_after = 0
-    exceeded = ""
-    for row in rows:
-        if counts.get(row.scope, 0) > row.rate.count:
-            wait = max(1, row.bucket + row.rate.seconds - now)
-            if wait > retry_after:
-                retry_after, exceeded = wait, row.scope
-    if exceeded:
-        raise RateLimited(exceeded, retry_after)
+class Admission:
+    """The counters one request adds to (see admission()).
+
+    Called, it adds one to each and raises RateLimited when one passes its limit. A caller
+    that counts in a statement of its own (PostgreSQL's answer, bitpoll.polls.sql) reads the
+    counters from `rows()` and hands the counts back to `judge()`, then calls `pruned()`.
+    """
+
+    __slots__ = ("_now", "_rows")
+
+    def __init__(self, rows: Sequence[_Row], now: int) -> None:
+        self._rows = rows
+        self._now = now
+
+    def __call__(self) -> None:
+        if connection.in_atomic_block:
+            counts = _count(self._rows, self._now)
+        else:
+            # One statement needs no transaction of its own, only its turn at the write lock.
+            lock = getattr(connection, "write_lock", None)
+            with lock() if lock is not None else contextlib.nullcontext():
+                counts = _count(self._rows, self._now)
+        self.judge(counts)
+
+    def rows(self) -> list[tuple[str, str, int, int, int]]:
+        """Per counter: scope, subject, window start, expiry and the most hits allowed."""
+        return [
+            (row.scope, row.subject, row.bucket, row.bucket + row.rate.seconds, row.rate.count)
+            for row in self._rows
+        ]
+
+    def judge(self, counts: Mapping[str, int]) -> None:
+        """Raise RateLimited if a count (by scope) passes its limit."""
+        retry_after = 0
+        exceeded = ""
+        for row in self._rows:
+            if counts.get(row.scope, 0) > row.rate.count:
+                wait = max(1, row.bucket + row.rate.seconds - self._now)
+                if wait > retry_after:
+                    retry_after, exceeded = wait, row.scope
+        if exceeded:
+            raise RateLimited(exceeded, retry_after)
+
+    def pruned(self) -> None:
+        """Delete the expired counters if this process is due to (what counting does)."""
+        if _due_for_pruning():
+            with prepared.cursor() as cursor:
+                cursor.execute(_statements()["prune"], [self._now])
 
 
 @functools.cache
