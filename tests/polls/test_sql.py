@@ -11,6 +11,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bitpoll.core import prepared
 from bitpoll.polls import fold, services, sql
@@ -122,6 +124,26 @@ def test_comments_arrive_as_typed(world: World, comment: str) -> None:
     entry, _token = services.add_entry(poll, "Quinn", answers)
     stored = dict(Vote.objects.filter(entry_id=entry.pk).values_list("option_id", "comment"))
     assert stored == {first.pk: comment, second.pk: ""}
+
+
+# A read only: the db fixture need not be reset between examples.
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    texts=st.lists(st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"))),
+    numbers=st.lists(st.integers(-(2**63), 2**63 - 1)),
+)
+def test_the_array_literals_arrive_as_the_values_were(
+    db: None, texts: list[str], numbers: list[int]
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("array parameters are PostgreSQL's (BITPOLL_TEST_BACKEND=postgresql)")
+    with prepared.cursor() as cursor:
+        cursor.execute("SELECT %s::text[], %s::bigint[]", [sql._array(texts), sql._array(numbers)])
+        assert cursor.fetchone() == (texts, numbers)
 
 
 def test_an_answer_without_votes_stores_the_entry_and_bumps_the_version(world: World) -> None:

@@ -333,17 +333,11 @@ def answer_in_one_call(
     and LimitPassed gives the counts that did. A name_key or account_key taken in the poll
     raises IntegrityError.
     """
-    option_ids: list[int] = []
-    choice_ids: list[int] = []
-    comments: list[str] = []
-    for option_id, choice_id, comment in votes:
-        option_ids.append(option_id)
-        choice_ids.append(choice_id)
-        comments.append(comment)
-    counters = [list(column) for column in zip(*limits, strict=True)] or [[] for _ in range(5)]
+    columns = list(zip(*votes, strict=True)) or [(), (), ()]
+    counters = list(zip(*limits, strict=True)) or [()] * 5
     params: list[Any] = [
         poll_id, name, name_key, edit_token_hash, user_id, account_key, now, email, language,
-        folded, option_ids, choice_ids, comments, *counters,
+        folded, *map(_array, columns), *map(_array, counters),
     ]  # fmt: skip
     try:
         # Inside another transaction, a savepoint that an error rolls back to.
@@ -361,6 +355,18 @@ def answer_in_one_call(
         scope, _, hits = item.rpartition("=")
         counts[scope] = int(hits)
     raise LimitPassed(counts)
+
+
+def _array(values: Iterable[object]) -> str:
+    """The PostgreSQL array literal of `values`, each element quoted so that any text arrives
+    as it was, for a parameter cast to an array type. psycopg adapts a list by inspecting its
+    elements on every call: for answer_in_one_call's eight arrays, a tenth of the Python time
+    of a PostgreSQL answer."""
+    return (
+        "{"
+        + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+        + "}"
+    )
 
 
 def insert_votes(entry_id: int, votes: Iterable[tuple[int, int, str]]) -> None:
