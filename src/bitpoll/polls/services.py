@@ -305,7 +305,7 @@ def add_entry(
                     admit.judge(passed.counts)  # raises RateLimited
                 raise
             if admit is not None:
-                admit.pruned()
+                admit.prune_if_due()
         else:
             # Nothing but hand-written statements inside (see prepared.transaction).
             with prepared.transaction():

@@ -135,7 +135,7 @@ class Admission:
 
     Called, it adds one to each and raises RateLimited when one passes its limit. A caller
     that counts in a statement of its own (PostgreSQL's answer, bitpoll.polls.sql) reads the
-    counters from `rows()` and hands the counts back to `judge()`, then calls `pruned()`.
+    counters from `rows()` and hands the counts back to `judge()`, then calls `prune_if_due()`.
     """
 
     __slots__ = ("_now", "_rows")
@@ -173,7 +173,7 @@ class Admission:
         if exceeded:
             raise RateLimited(exceeded, retry_after)
 
-    def pruned(self) -> None:
+    def prune_if_due(self) -> None:
         """Delete the expired counters if this process is due to (what counting does)."""
         if _due_for_pruning():
             with prepared.cursor() as cursor:
