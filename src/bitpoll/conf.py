@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -147,8 +148,7 @@ def env_path(name: str, default: Path) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class Bind:
+class Bind(NamedTuple):
     host: str = "127.0.0.1"
     port: int = 8000
     unix_path: str | None = None
@@ -300,8 +300,7 @@ def _sqlite(path: Path) -> dict[str, object]:
     }
 
 
-@dataclass(frozen=True)
-class Email:
+class Email(NamedTuple):
     backend: str
     host: str = ""
     port: int = 0
@@ -491,8 +490,7 @@ def env_url(name: str, schemes: tuple[str, ...], loopback_http: bool = False) ->
     return value
 
 
-@dataclass(frozen=True)
-class Oidc:
+class Oidc(NamedTuple):
     issuer: str
     client_id: str
     client_secret: str | None
@@ -533,8 +531,7 @@ def env_oidc() -> Oidc | None:
     )
 
 
-@dataclass(frozen=True)
-class Ldap:
+class Ldap(NamedTuple):
     uri: str
     start_tls: bool
     ca_file: Path | None

@@ -19,11 +19,21 @@ from serverutil import clean_env, run_bitpoll
 # Runs the steps of `bitpoll serve` up to the fork (BitpollServer.load) without serving, and
 # reports what a worker would inherit.
 UP_TO_THE_FORK = """
-import gc, json, sys
+import dataclasses, gc, json, sys
 from unittest import mock
+
+# Each dataclass costs its module about a millisecond to build (its methods are generated
+# source, compiled one by one): recorded before anything of Bitpoll's is imported.
+made = []
+process_class = dataclasses._process_class
+def recording(cls, *args, **kwargs):
+    made.append(f"{cls.__module__}.{cls.__qualname__}")
+    return process_class(cls, *args, **kwargs)
+dataclasses._process_class = recording
+
 from bitpoll import __main__ as entry
 
-seen = {}
+seen = {"dataclasses": made}
 
 def fake_execute(argv):
     seen["collector_during_start_up"] = gc.isenabled()
@@ -109,6 +119,21 @@ def test_start_up_imports_no_single_sign_on_nor_backup_code_nor_lists_time_zones
     assert "tarfile" not in loaded
     assert "bitpoll.ops.archive" not in modules
     assert seen["zones_listed"] == 0
+
+
+def test_start_up_builds_few_dataclasses(served_env: dict[str, str]) -> None:
+    # Records that every process builds when it starts are NamedTuples (their class is made
+    # with one small generated function, not five or six); a dataclass stays where a record
+    # has a cached property, defaults made per instance, or a field named like a tuple method.
+    seen = up_to_the_fork(served_env, "serve")
+    made = seen["dataclasses"]
+    assert isinstance(made, list)
+    ours = sorted(name for name in made if name.startswith("bitpoll."))
+    assert ours == [
+        "bitpoll.conf.Rate",
+        "bitpoll.polls.pagecache.Page",
+        "bitpoll.polls.pagecache.Stretch",
+    ]
 
 
 def test_the_poll_page_is_prepared_before_the_fork(served_env: dict[str, str]) -> None:

@@ -7,7 +7,6 @@ e-mail from the directory and mirrors the user's LDAP groups into read-only grou
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,7 +49,7 @@ def ldap_config(slapd: Slapd, **changes: Any) -> conf.Ldap:
         attr_email="mail",
         timeout=3,
     )
-    return dataclasses.replace(cfg, **changes)
+    return cfg._replace(**changes)
 
 
 def ldap_settings(cfg: conf.Ldap) -> override_settings:

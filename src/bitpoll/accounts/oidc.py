@@ -19,8 +19,7 @@ import json
 import secrets
 import threading
 import urllib.parse
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 
@@ -58,8 +57,7 @@ class ProviderUnreachable(OidcError):
     """The provider did not answer (network error, timeout, 5xx)."""
 
 
-@dataclass(frozen=True)
-class Discovery:
+class Discovery(NamedTuple):
     issuer: str
     authorization_endpoint: str
     token_endpoint: str
@@ -189,8 +187,7 @@ def _key_set(discovery: Discovery, refresh: bool = False) -> KeySet:
     return key_set
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     """What the login start keeps in the session until the provider sends the browser back."""
 
     state: str

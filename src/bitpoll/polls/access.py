@@ -14,8 +14,7 @@ may answer is `may_answer()`: everyone with the link, people logged in, or invit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import Q
@@ -133,8 +132,7 @@ def logged_in(request: HttpRequest) -> bool:
     return bool(request.user.is_authenticated)
 
 
-@dataclass(frozen=True)
-class Viewer:
+class Viewer(NamedTuple):
     """The secrets this browser holds for one poll, read from its cookies."""
 
     entry_id: int | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import re
@@ -783,7 +782,7 @@ class BaseScaleFormSet(forms.BaseFormSet):
         keep: dict[int, ChoiceData] = {}
         add: list[ChoiceData] = []
         for position, (_key, cid, data) in enumerate(rows, start=1):
-            placed = dataclasses.replace(data, position=position)
+            placed = data._replace(position=position)
             if cid is None:
                 add.append(placed)
             else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -29,8 +29,7 @@ _DATETIME_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class ParsedOption:
+class ParsedOption(NamedTuple):
     date: dt.date | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None

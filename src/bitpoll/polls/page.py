@@ -12,9 +12,8 @@ import functools
 import html
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import compress
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model
@@ -34,14 +33,12 @@ M = TypeVar("M", bound=Model)
 escape = html.escape
 
 
-@dataclass(frozen=True)
-class HeaderGroup:
+class HeaderGroup(NamedTuple):
     label: str
     span: int
 
 
-@dataclass(frozen=True)
-class HeaderCell:
+class HeaderCell(NamedTuple):
     option: Option
     label: str
     iso: str  # start instant in UTC for <time datetime>, "" otherwise
@@ -68,8 +65,7 @@ class EntryRow:
         return self.name or str(_("Anonymous"))
 
 
-@dataclass
-class PageData:
+class PageData(NamedTuple):
     poll: Poll
     options: list[Option]
     choices: list[Choice]
@@ -387,8 +383,7 @@ def row_html(
     return mark_safe("".join(parts))  # noqa: S308 - names are escaped, classes are ours
 
 
-@dataclass(frozen=True)
-class OptionSummary:
+class OptionSummary(NamedTuple):
     """One option of the results as text: who gave which answer (names as escaped HTML)."""
 
     option: Option

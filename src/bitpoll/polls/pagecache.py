@@ -37,7 +37,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -110,8 +110,7 @@ SHARED_USER = SharedUser()
 ACCOUNT_NAME = slot("accname")  # the answer form's name field, for someone logged in
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     """What a shared page depends on beyond the poll and the language: whether the visitor is
     logged in and whether they may answer. Outcomes shared by many people, never anyone's
     identity: everything of one person goes in the slots."""
@@ -300,8 +299,7 @@ pages: LRUCache[tuple[int, Page]] = LRUCache(MAX_BYTES)  # (version, page)
 _render_locks = tuple(threading.Lock() for _ in range(16))
 
 
-@dataclass(frozen=True)
-class OwnEntry:
+class OwnEntry(NamedTuple):
     pk: int
     name: str
     edit_token_hash: str
@@ -327,8 +325,7 @@ def get_own_entry(poll_id: int, entry_id: int) -> OwnEntry | None:
     return None if row is None else OwnEntry(int(row[0]), str(row[1]), str(row[2]))
 
 
-@dataclass(frozen=True)
-class AccountEntry:
+class AccountEntry(NamedTuple):
     """An answer made with the visitor's account (listed with its link for the account)."""
 
     pk: int
@@ -338,8 +335,7 @@ class AccountEntry:
         return self.name or str(_("Anonymous"))
 
 
-@dataclass(frozen=True)
-class AccountView:
+class AccountView(NamedTuple):
     """What a logged-in visitor's page shows of their account: read per request, never cached."""
 
     username: str
@@ -404,8 +400,7 @@ def variant_of(request: HttpRequest, poll: Poll) -> tuple[Variant, AccountView |
     return variant, get_account_view(request, poll, manager) if logged_in else None
 
 
-@dataclass(frozen=True)
-class Visitor:
+class Visitor(NamedTuple):
     """What one request adds to the shared page: all of it read from this request only."""
 
     csrf_token: str
@@ -548,8 +543,7 @@ _YOU_NAME = SLOT_PREFIX + "yname"
 _YOU_LINK = SLOT_PREFIX + "ylink"
 
 
-@dataclass(frozen=True)
-class _Site:
+class _Site(NamedTuple):
     """What polls/_you.html reads of the request."""
 
     scheme: str
@@ -602,8 +596,7 @@ def _account_parts(poll: Poll, visitor: Visitor) -> bytes:
     return box.replace(CSRF_PLACEHOLDER, visitor.csrf_token).encode()
 
 
-@dataclass(frozen=True)
-class _PollSlug:
+class _PollSlug(NamedTuple):
     slug: str
 
 

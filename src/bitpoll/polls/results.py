@@ -13,9 +13,8 @@ instead of in Python code: `str.count` over a column slice, `str.translate` per 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 UNANSWERED = " "
 _ANSWER_BASE = 0x30  # printable, and far from UNANSWERED
@@ -30,8 +29,7 @@ def choice_index(char: str) -> int:
     return -1 if char == UNANSWERED else ord(char) - _ANSWER_BASE
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(NamedTuple):
     """A comment on one answer."""
 
     column: int
@@ -39,24 +37,21 @@ class Note:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     entry_id: int
     name: str
     answers: str  # one character per column, see the module docstring
     notes: tuple[Note, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(NamedTuple):
     option_id: int
     counts: tuple[int, ...]  # per choice, in scale order
     score: Decimal
     best: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Grid:
+class Grid(NamedTuple):
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
     best_score: Decimal

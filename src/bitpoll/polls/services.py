@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -37,8 +36,7 @@ if TYPE_CHECKING:
 ScaleRow = tuple[object, str, str, Decimal]
 
 
-@dataclass(frozen=True)
-class ChoiceData:
+class ChoiceData(NamedTuple):
     label: str
     colour: str
     icon: str
@@ -46,8 +44,7 @@ class ChoiceData:
     position: int | None = None  # where the answer goes on the scale; None keeps its place
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     choice_id: int
     comment: str = ""
 
