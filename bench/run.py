@@ -841,18 +841,27 @@ def report(all_figures: dict[str, dict[str, object]]) -> None:
                 ),
             ]
         if backend != "sqlite" and "sqlite" in all_figures:
+            # Each backend's figure as the share of the /healthz measured beside it, which
+            # touches no database: the machine's speed moves by up to half within one run
+            # (/healthz 1,786 then 3,161 requests/s in the two sections of one run), and the
+            # shares cancel it where a ratio of requests/s would carry it into the figure.
+            # The requests/s ratio is printed beside it.
             lite = all_figures["sqlite"]
+            lite_h: dict[str, float] = lite["healthz"]  # type: ignore[assignment]
             lite_pages: dict[str, dict[str, float]] = lite["pages"]  # type: ignore[assignment]
             lite_answer: dict[str, float] = lite["answer"]  # type: ignore[assignment]
             for name, mine, theirs in (
-                ("small poll page", pages["small"]["rps"], lite_pages["small"]["rps"]),
-                ("big poll page", pages["big"]["rps"], lite_pages["big"]["rps"]),
-                ("answer", answer["rps"], lite_answer["rps"]),
+                ("small poll page", pages["small"], lite_pages["small"]),
+                ("big poll page", pages["big"], lite_pages["big"]),
+                ("answer", answer, lite_answer),
             ):
+                ratio = share(mine) / share(theirs, lite_h["rps"])
+                raw = mine["rps"] / theirs["rps"]
                 targets.append(
                     (
-                        f"{name} >= 70% of SQLite's ({100 * mine / theirs:.0f}%)",
-                        mine >= 0.7 * theirs,
+                        f"{name} >= 70% of SQLite's, as shares of /healthz ({100 * ratio:.0f}%; "
+                        f"requests/s {100 * raw:.0f}%)",
+                        ratio >= 0.7,
                     )
                 )
         for text, met in targets:
