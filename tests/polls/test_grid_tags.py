@@ -7,10 +7,15 @@ from typing import Any
 
 import pytest
 from django.template import Context, Template
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import translation
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bitpoll.polls import pagecache
+from bitpoll.polls.templatetags import grid
 
 from .conftest import answer_as, make_poll
 
@@ -117,3 +122,20 @@ def test_an_answer_with_errors_comes_back_filled_in() -> None:
     context = captured(Client(), f"/{poll.slug}/answer/", data)
     assert context["form"].errors
     compare(context, ALL)
+
+
+@pytest.mark.parametrize("grouping", [False, True])
+@pytest.mark.parametrize("language", ["en", "de"])
+@given(
+    value=st.integers()
+    | st.booleans()
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+)
+def test_grid_values_are_written_as_localize_writes_them(
+    value: object, grouping: bool, language: str
+) -> None:
+    # The grid's ints skip localize() when no thousands separator is asked for; whatever
+    # the value and the settings, they read as localize() and escaping make them.
+    with override_settings(USE_THOUSAND_SEPARATOR=grouping), translation.override(language):
+        expected = str(conditional_escape(localize(value)))
+        assert grid._Out()(value) == expected

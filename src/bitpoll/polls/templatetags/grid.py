@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
@@ -25,8 +26,13 @@ class _Out(dict[tuple[type, Any], str]):
     differently."""
 
     def __missing__(self, key: tuple[type, Any]) -> str:
-        value = self[key] = str(conditional_escape(localize(key[1])))
-        return value
+        kind, value = key
+        if kind is int and not settings.USE_THOUSAND_SEPARATOR:
+            # What localize() makes of an int without grouping, digits that need no escaping.
+            text = self[key] = str(value)
+            return text
+        text = self[key] = str(conditional_escape(localize(value)))
+        return text
 
     def __call__(self, value: object) -> str:
         return self[type(value), value]
