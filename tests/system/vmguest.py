@@ -231,9 +231,21 @@ class VM:
             if time.monotonic() > deadline:
                 raise GuestError(f"the guest agent never answered:\n{self.console_tail()}")
         for tag in self.shares:
-            self.check(
-                f"mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 {tag} /mnt/{tag}"
-            )
+            self._mount(tag, max(deadline, time.monotonic() + 60))
+
+    def _mount(self, tag: str, deadline: float) -> None:
+        """Mount a 9p share. udev loads 9pnet_virtio and binds its devices while the guest
+        boots, which on a slow (TCG) guest can come after the agent answers: until then the
+        mount fails ("no channels available for device"), so it is tried again until
+        `deadline`."""
+        command = f"mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 {tag} /mnt/{tag}"
+        while True:
+            result = self.run(command)
+            if result.ok:
+                return
+            if time.monotonic() > deadline:
+                raise GuestError(f"{result}\n{self.console_tail()}")
+            time.sleep(1)
 
     def _check_alive(self) -> None:
         assert self.process is not None
