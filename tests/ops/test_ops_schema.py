@@ -4,10 +4,13 @@ Every test runs the installed `bitpoll` command on a database of its own: SQLite
 directory, or a new database in a throwaway PostgreSQL server with BITPOLL_TEST_BACKEND=postgresql.
 The "newer release" is this code with one more polls migration, written by the test into a
 package of its own and chosen with MIGRATION_MODULES, exactly as a release would bring it.
+The commands that work beside the server (send-mail, purge, ...) refuse, in one line, any
+schema but this release's.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -180,6 +183,12 @@ def test_it_refuses_a_newer_schema_and_restores_the_snapshot_from_before_it(
     assert snapshot in lines[0] and "bitpoll restore --before-upgrade" in lines[0]
     migrate = bitpoll(["migrate"], env, check=False)
     assert migrate.returncode != 0 and "polls.9000_rollback_probe" in migrate.stderr
+    # Nor does the mail sender run this release's statements on the newer tables.
+    refused = bitpoll(["send-mail"], env, check=False)
+    assert refused.returncode == 1, refused.stderr
+    (line,) = refused.stderr.splitlines()
+    assert line.startswith("CommandError: send-mail did nothing: ")
+    assert "polls.9000_rollback_probe" in line and "bitpoll restore --before-upgrade" in line
     # An operator who knows 9000 only added to the schema may serve it anyway, with a warning.
     allowed = bitpoll(["migrate"], {**env, "BITPOLL_ALLOW_NEWER_SCHEMA": "true"})
     assert "No migrations to apply" in allowed.stdout
@@ -206,3 +215,61 @@ def test_it_refuses_a_newer_schema_and_restores_the_snapshot_from_before_it(
         == "['unrelated_notes'] False"
     )
     assert "No migrations to apply" in bitpoll(["migrate"], env).stdout
+
+
+# The commands that read and write Bitpoll's tables beside the server, each with arguments that
+# would otherwise have it do its work.
+SIDE_COMMANDS = [["send-mail"], ["purge"], ["mail-status"], ["clearratelimits"]]
+
+
+def refusal_line(args: list[str], env: dict[str, str]) -> str:
+    result = bitpoll(args, env, check=False)
+    assert result.returncode == 1, (args, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert result.stdout == ""  # refused before doing anything
+    return lines[0]
+
+
+def test_commands_beside_the_server_refuse_a_database_not_migrated_to_this_release(
+    env: dict[str, str],
+) -> None:
+    # No schema at all yet: a fresh data directory, or a PostgreSQL database just created.
+    for args in SIDE_COMMANDS:
+        line = refusal_line(args, env)
+        assert line.startswith(f"CommandError: {args[0]} did nothing: "), line
+        assert "not migrated to this release yet" in line and "run `bitpoll migrate`" in line
+
+    # Migrated, then taken back one polls migration: named, as the first one pending.
+    bitpoll(["migrate"], env)
+    downgrade = (
+        "from django.core.management import call_command\n"
+        f"call_command('migrate', 'polls', {BEFORE_0006!r}, verbosity=0)\n"
+    )
+    bitpoll(["shell", "-c", downgrade], env)
+    line = refusal_line(["send-mail"], env)
+    assert "(polls.0006_" in line and " more pending)" in line, line
+
+    # Migrated: each does its work.
+    bitpoll(["migrate"], env)
+    for args in SIDE_COMMANDS:
+        bitpoll(args, env)
+
+
+def test_the_importer_refuses_a_database_not_migrated_to_this_release(
+    env: dict[str, str],
+) -> None:
+    # Where tests/importer finds the original's sample database.
+    path = Path(__file__).resolve().parents[1] / "importer" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("importer_conftest", path)
+    assert spec is not None and spec.loader is not None
+    found = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(found)
+    upstream = found.upstream_dir()
+    if upstream is None:
+        pytest.skip("the original Bitpoll's sample database is not in ../shared/upstream")
+    source = f"sqlite:///{upstream / found.SAMPLE}"
+    line = refusal_line(["import-bitpoll", source, "--dry-run"], env)
+    assert line.startswith("CommandError: import-bitpoll did nothing: ")
+    assert "run `bitpoll migrate`" in line

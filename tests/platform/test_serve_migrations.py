@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from bitpoll.core.management.commands.serve import all_migrations_recorded
+from bitpoll.ops.schema import all_migrations_recorded
 
 pytestmark = pytest.mark.django_db
 

@@ -10,21 +10,28 @@ every upgrade, and a refusal to serve a schema newer than the code.
   directory; the newest BITPOLL_SNAPSHOT_KEEP are kept.
 - Applied migrations the code does not have (after a rollback to an older release) stop the
   server and `migrate` with one line naming them and the snapshot that undoes them.
+- The commands that work on Bitpoll's tables beside the server (`send-mail`, `purge`, ...)
+  start only on a schema that is this release's (require_current): on a database not yet
+  migrated, or migrated by a newer release, they stop with one line instead of a traceback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.util
 import logging
+import pkgutil
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
@@ -200,3 +207,73 @@ def check_not_newer(connection: BaseDatabaseWrapper | None = None) -> None:
         )
         return
     raise SchemaError(refusal(connection, newer))
+
+
+def all_migrations_recorded() -> bool:
+    """Whether every migration file of every app is recorded as applied in the database.
+
+    The usual case on a restart, answered from a directory listing and one query instead of
+    Django's migration loader, which imports and links every migration (a tenth of the
+    start-up). Anything else (a new file, no table yet, a squashed migration not recorded)
+    says no, and the caller asks the loader (serve's migrate_if_needed, require_current). So does a database with rows this code has
+    no file for (a newer release migrated it, then a rollback): the loader's path refuses it.
+    """
+    modules = getattr(settings, "MIGRATION_MODULES", {})
+    on_disk: set[tuple[str, str]] = set()
+    for app in apps.get_app_configs():
+        name = modules.get(app.label, f"{app.name}.migrations")
+        if name is None:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except ImportError:
+            continue
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        on_disk.update(
+            (app.label, found.name)
+            for found in pkgutil.iter_modules(spec.submodule_search_locations)
+            if not found.ispkg and found.name[0] not in "_~"
+        )
+    try:
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT app, name FROM django_migrations")
+            recorded = {(str(app), str(name)) for app, name in cursor.fetchall()}
+    except DatabaseError:
+        return False
+    labels = {label for label, _name in on_disk}
+    unknown = {row for row in recorded if row[0] in labels} - on_disk
+    return on_disk <= recorded and not unknown
+
+
+def require_current(command: str) -> None:
+    """Raise CommandError, one line, unless the default database holds exactly the schema of
+    this release: for a command that reads and writes Bitpoll's tables beside the server
+    (`command`, its name), which would otherwise fail at its first query with a traceback,
+    or run this release's statements on another release's tables.
+
+    Cheap when nothing is pending (all_migrations_recorded); a newer schema is refused as
+    serve refuses it, and BITPOLL_ALLOW_NEWER_SCHEMA lets it through the same way.
+    """
+    try:
+        if all_migrations_recorded():
+            return
+        connection = connections[DEFAULT_DB_ALIAS]
+        check_not_newer(connection)
+        plan = pending_plan(connection)
+    except SchemaError as exc:
+        raise CommandError(f"{command} did nothing: {exc}") from None
+    except DatabaseError as exc:
+        text = str(exc).strip()
+        raise CommandError(
+            f"{command} did nothing: cannot read the database: "
+            f"{text.splitlines()[0] if text else type(exc).__name__}"
+        ) from None
+    if plan:
+        first = plan[0][0]
+        more = f" and {len(plan) - 1} more" if len(plan) > 1 else ""
+        raise CommandError(
+            f"{command} did nothing: the database is not migrated to this release yet "
+            f"({first.app_label}.{first.name}{more} pending); run `bitpoll migrate` "
+            "(`bitpoll serve` runs it when it starts)"
+        )

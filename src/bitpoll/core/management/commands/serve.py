@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import fcntl
 import gc
-import importlib.util
 import logging
 import os
-import pkgutil
 import queue
 import signal
 import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.core.management import call_command
@@ -155,48 +152,11 @@ def public_url(socket_activated: bool) -> str:
     return f"http://{host}:{bind.port}/"
 
 
-def all_migrations_recorded() -> bool:
-    """Whether every migration file of every app is recorded as applied in the database.
-
-    The usual case on a restart, answered from a directory listing and one query instead of
-    Django's migration loader, which imports and links every migration (a tenth of the
-    start-up). Anything else (a new file, no table yet, a squashed migration not recorded)
-    says no, and migrate_if_needed asks the loader. So does a database with rows this code has
-    no file for (a newer release migrated it, then a rollback): the loader's path refuses it.
-    """
-    modules = getattr(settings, "MIGRATION_MODULES", {})
-    on_disk: set[tuple[str, str]] = set()
-    for app in apps.get_app_configs():
-        name = modules.get(app.label, f"{app.name}.migrations")
-        if name is None:
-            continue
-        try:
-            spec = importlib.util.find_spec(name)
-        except ImportError:
-            continue
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        on_disk.update(
-            (app.label, found.name)
-            for found in pkgutil.iter_modules(spec.submodule_search_locations)
-            if not found.ispkg and found.name[0] not in "_~"
-        )
-    try:
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT app, name FROM django_migrations")
-            recorded = {(str(app), str(name)) for app, name in cursor.fetchall()}
-    except DatabaseError:
-        return False
-    labels = {label for label, _name in on_disk}
-    unknown = {row for row in recorded if row[0] in labels} - on_disk
-    return on_disk <= recorded and not unknown
-
-
 def migrate_if_needed() -> None:
     # Hosts that start together against one PostgreSQL database queue on its advisory lock:
     # the first migrates, the others then find nothing pending (bitpoll.ops.schema).
     try:
-        if all_migrations_recorded():
+        if schema.all_migrations_recorded():
             return
         gc.enable()  # off for a fast start (bitpoll.__main__); migrations may make much garbage
         from django.db.migrations.executor import MigrationExecutor

@@ -14,6 +14,7 @@ from bitpoll import conf
 from bitpoll.importer.report import ACCOUNT_POLICIES, SLUG_POLICIES, ImportRefused, Options
 from bitpoll.importer.run import run
 from bitpoll.importer.source import SourceError, open_source
+from bitpoll.ops import schema
 
 
 class Command(BaseCommand):
@@ -90,6 +91,8 @@ class Command(BaseCommand):
         except SourceError as exc:
             raise CommandError(f"cannot import: {exc}") from None
         try:
+            # Into this release's tables only (source.close() below, whatever happens).
+            schema.require_current("import-bitpoll")
             report = run(
                 source,
                 Options(

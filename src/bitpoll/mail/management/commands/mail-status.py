@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from bitpoll.mail import outbox, sender
 from bitpoll.mail.models import Message
+from bitpoll.ops import schema
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--fail-on-failed", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        schema.require_current("mail-status")
         if not outbox.enabled():
             self.stdout.write("No mail is configured (BITPOLL_EMAIL_URL): nothing is queued.")
         counts = sender.status_counts()

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from bitpoll.ops import schema
 from bitpoll.polls import lifecycle
 
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="list, delete nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        schema.require_current("purge")
         dry = options["dry_run"]
         if not settings.POLL_RETENTION_DAYS:
             self.stdout.write("Poll retention is off (BITPOLL_POLL_RETENTION_DAYS=0).")

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from bitpoll.mail import jobs, sender
+from bitpoll.ops import schema
 
 
 class Command(BaseCommand):
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        schema.require_current("send-mail")
         stop = threading.Event()
         if options["loop"]:
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from bitpoll.ops import schema
 from bitpoll.ratelimit import limits
 from bitpoll.ratelimit.models import Counter
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        schema.require_current("clearratelimits")
         counters = Counter.objects.all()
         if not options["all"]:
             counters = counters.filter(expires__lt=int(limits.clock()))
