@@ -8,6 +8,7 @@ import string
 import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage as DjangoCookieStorage
+from django.core import signing
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -92,3 +93,22 @@ def test_a_cookie_signed_with_a_fallback_key_still_reads(settings):
     settings.SECRET_KEY = "another-secret-key-for-this-test-" * 2
     settings.SECRET_KEY_FALLBACKS = [old_key]
     assert _read(CookieStorage, before.value) == [(constants.SUCCESS, THANKS)]
+
+
+def test_the_same_messages_are_signed_once(monkeypatch):
+    # Every answer sets the same "thank you": compressed and signed once per worker.
+    text = f"{THANKS} {random.random()}"  # noqa: S311 - not in the cache yet
+    calls = []
+    sign_object = signing.Signer.sign_object
+
+    def counted(self, *args, **kwargs):
+        calls.append(args)
+        return sign_object(self, *args, **kwargs)
+
+    monkeypatch.setattr(signing.Signer, "sign_object", counted)
+    first, _ = _stored(CookieStorage, [text])
+    second, _ = _stored(CookieStorage, [text])
+    assert len(calls) == 1
+    assert second.OutputString() == first.OutputString()
+    _stored(CookieStorage, [text, "and another"])
+    assert len(calls) == 2
