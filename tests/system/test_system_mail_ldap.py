@@ -128,6 +128,10 @@ def _start_slapd(vm: VM) -> None:
     _wait_until(vm, f"{PYTHON} {GUEST_DIR}/connect.py {LDAP_ALLOWED}:389 | grep -q '\"ok\"'")
 
 
+# The journal of bitpoll-mail.service's first run, started before the migrations.
+EARLY_SENDER: list[str] = []
+
+
 def _wait_until(vm: VM, command: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not vm.run(command).ok:
@@ -154,9 +158,18 @@ def rendered(guest: VM, evaluated: dict[str, Any]) -> Iterator[VM]:
         "systemctl daemon-reload && systemctl enable bitpoll.service bitpoll-mail.service"
         " && systemctl enable --now bitpoll.socket bitpoll-purge.timer"
     )
-    # The first request starts bitpoll.service, which migrates; the sender comes after it.
-    assert curl_status(guest) == "200"
+    # Started on the fresh database, before anything has migrated, the sender refuses with
+    # one line, and systemd starts it again every 10 s. The first request starts
+    # bitpoll.service, which migrates; the next try of the sender stays up.
     guest.check("systemctl start bitpoll-mail.service")
+    _wait_until(guest, "systemctl show -P Result bitpoll-mail.service | grep -qx exit-code")
+    EARLY_SENDER.extend(journal(guest, "bitpoll-mail.service"))
+    assert curl_status(guest) == "200"
+    _wait_until(
+        guest,
+        "systemctl is-active --quiet bitpoll-mail.service"
+        " && test $(systemctl show -P NRestarts bitpoll-mail.service) -ge 1",
+    )
     yield guest
     guest.run("systemctl stop test-slapd.service test-smtpsink.service")
     guest.run(f"ip link del bp-remote; rm -rf {SLAPD_DIR} {SINK_DIR} {SINK_DELAY}")
@@ -208,6 +221,17 @@ def test_systemd_reads_the_mail_and_purge_units_without_complaint(rendered: VM) 
         assert result.ok and "bitpoll" not in result.stderr, str(result)
     assert unit_property(rendered, "bitpoll-mail.service", "SubState") == "running"
     assert unit_property(rendered, "bitpoll-purge.timer", "ActiveState") == "active"
+
+
+def test_a_sender_started_before_the_migrations_refuses_in_one_line_and_then_runs(
+    rendered: VM,
+) -> None:
+    refusals = [line for line in EARLY_SENDER if "send-mail did nothing" in line]
+    assert len(refusals) == 1, EARLY_SENDER
+    assert "the database is not migrated to this release yet" in refusals[0]
+    assert "run `bitpoll migrate`" in refusals[0]
+    assert not any("Traceback" in line for line in EARLY_SENDER), EARLY_SENDER
+    assert unit_property(rendered, "bitpoll-mail.service", "SubState") == "running"
 
 
 def test_the_sender_delivers_the_decision_with_its_calendar(rendered: VM) -> None:
