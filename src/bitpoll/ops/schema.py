@@ -215,8 +215,9 @@ def all_migrations_recorded() -> bool:
     The usual case on a restart, answered from a directory listing and one query instead of
     Django's migration loader, which imports and links every migration (a tenth of the
     start-up). Anything else (a new file, no table yet, a squashed migration not recorded)
-    says no, and the caller asks the loader (serve's migrate_if_needed, require_current). So does a database with rows this code has
-    no file for (a newer release migrated it, then a rollback): the loader's path refuses it.
+    says no, and the caller asks the loader (serve's migrate_if_needed, require_current). So
+    does a database with rows this code has no file for (a newer release migrated it, then a
+    rollback): the loader's path refuses it.
     """
     modules = getattr(settings, "MIGRATION_MODULES", {})
     on_disk: set[tuple[str, str]] = set()
