@@ -95,8 +95,9 @@ def test_a_cookie_signed_with_a_fallback_key_still_reads(settings):
     assert _read(CookieStorage, before.value) == [(constants.SUCCESS, THANKS)]
 
 
-def test_the_same_messages_are_signed_once(monkeypatch):
-    # Every answer sets the same "thank you": compressed and signed once per worker.
+def test_the_same_messages_are_serialized_once_and_signed_each_time(monkeypatch):
+    # Every answer sets the same "thank you": serialized and compressed once per worker, but
+    # signed for each cookie, at its own time, as Django signs it.
     text = f"{THANKS} {random.random()}"  # noqa: S311 - not in the cache yet
     calls = []
     sign_object = signing.Signer.sign_object
@@ -105,10 +106,18 @@ def test_the_same_messages_are_signed_once(monkeypatch):
         calls.append(args)
         return sign_object(self, *args, **kwargs)
 
-    monkeypatch.setattr(signing.Signer, "sign_object", counted)
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(signing.time, "time", lambda: now[0])
     first, _ = _stored(CookieStorage, [text])
+    monkeypatch.setattr(signing.Signer, "sign_object", counted)
+    now[0] += 100
     second, _ = _stored(CookieStorage, [text])
-    assert len(calls) == 1
-    assert second.OutputString() == first.OutputString()
+    assert calls == []  # ours: no sign_object for messages serialized before
+    monkeypatch.setattr(signing.Signer, "sign_object", sign_object)
+    theirs, _ = _stored(DjangoCookieStorage, [text])
+    assert second.OutputString() == theirs.OutputString()
+    assert second.value != first.value  # signed at its own time
+    assert _read(CookieStorage, second.value) == [(constants.SUCCESS, text)]
+    monkeypatch.setattr(signing.Signer, "sign_object", counted)
     _stored(CookieStorage, [text, "and another"])
-    assert len(calls) == 2
+    assert len(calls) == 1

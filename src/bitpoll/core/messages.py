@@ -8,9 +8,10 @@ enough to fit even if every character had to be quoted is stored without measuri
 cookie is the same, byte for byte (`tests/core/test_messages.py`), so cookies set before an
 upgrade or by Django's class read the same.
 
-The same messages signed with the same key make the same cookie, so the last few are kept
-signed: the "thank you" of every answer was compressed (tried) and signed again each time,
-about a seventeenth of an answer's instructions.
+What the signature is taken over depends on the messages alone, so it is kept for the last
+few lists of messages: the "thank you" of every answer was serialized and compressed (tried)
+again each time, about a twentieth of an answer's instructions. The signature itself, which
+holds the time of signing, is made for every cookie.
 """
 
 from __future__ import annotations
@@ -30,9 +31,20 @@ def _signer(backend: str, secret: str, fallbacks: tuple[str, ...], salt: str) ->
     return signing.get_cookie_signer(salt=salt)
 
 
+class _Unsigned(signing.Signer):
+    """Django's sign_object without the signing: what it signs (the messages as JSON, zlib
+    compressed where that is shorter, in base64)."""
+
+    def sign(self, value: str) -> str:
+        return value
+
+
+_UNSIGNED = _Unsigned(key="unused", fallback_keys=[])
+
+
 @functools.lru_cache(maxsize=64)
-def _signed(signer: signing.Signer, serialized: tuple[str, ...]) -> str:
-    return signer.sign_object(
+def _payload(serialized: tuple[str, ...]) -> str:
+    return _UNSIGNED.sign_object(
         list(serialized),
         serializer=cookie.MessagePartGatherSerializer,  # type: ignore[arg-type]
         compress=True,
@@ -51,11 +63,12 @@ class CookieStorage(cookie.CookieStorage):
         )
 
     def _encode_parts(self, messages: Sequence[str], encode_empty: bool = False) -> str | None:
-        # The same messages signed with the same key make the same cookie: the answer's "thank
-        # you" is signed (and tried compressed) once per worker, not once per answer.
+        # sign_object(), with the part that depends on the messages alone (the answer's "thank
+        # you", mostly) made once per worker; the signer still signs every time (its
+        # signature holds the time, and the key may change).
         if not messages and not encode_empty:
             return None
-        return _signed(self.signer, tuple(messages))
+        return self.signer.sign(_payload(tuple(messages)))
 
     def _store(
         self,
