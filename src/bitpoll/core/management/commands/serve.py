@@ -159,13 +159,10 @@ def migrate_if_needed() -> None:
         if schema.all_migrations_recorded():
             return
         gc.enable()  # off for a fast start (bitpoll.__main__); migrations may make much garbage
-        from django.db.migrations.executor import MigrationExecutor
-
         connection = connections[DEFAULT_DB_ALIAS]
         with schema.migration_lock(connection):
             refuse_newer_schema()
-            executor = MigrationExecutor(connection)
-            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            plan = schema.pending_plan(connection)
             if plan:
                 log.info("Applying %d pending migration(s)...", len(plan))
                 call_command("migrate", interactive=False, verbosity=0)
