@@ -10,7 +10,7 @@ upgrade or by Django's class read the same.
 
 What the signature is taken over depends on the messages alone, so it is kept for the last
 few lists of messages: the "thank you" of every answer was serialized and compressed (tried)
-again each time, about a twentieth of an answer's instructions. The signature itself, which
+again each time, about a thirtieth of an answer's instructions. The signature itself, which
 holds the time of signing, is made for every cookie.
 """
 
