@@ -117,21 +117,33 @@ def snapshots(directory: Path | None = None) -> list[Path]:
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
-def pending_plan(connection: BaseDatabaseWrapper) -> list[tuple[Any, bool]]:
+def migration_executor(connection: BaseDatabaseWrapper) -> Any:
+    """Django's MigrationExecutor for `connection`. Its loader links every migration into a
+    graph and reads the applied ones (the first in a process also imports the migration
+    files: about 14 ms here, then 2 ms and a query each): callers that both check the schema
+    (check_not_newer) and read the plan (pending_plan) build one and hand it, or its loader,
+    to both."""
     from django.db.migrations.executor import MigrationExecutor
 
-    executor = MigrationExecutor(connection)
+    return MigrationExecutor(connection)
+
+
+def pending_plan(connection: BaseDatabaseWrapper, executor: Any = None) -> list[tuple[Any, bool]]:
+    """The migrations a plain `migrate` would apply, in order."""
+    executor = executor or migration_executor(connection)
     return executor.migration_plan(executor.loader.graph.leaf_nodes())
 
 
-def take_snapshot(connection: BaseDatabaseWrapper, keep: int) -> Path | None:
+def take_snapshot(
+    connection: BaseDatabaseWrapper, keep: int, loader: MigrationLoader | None = None
+) -> Path | None:
     """Write the database, as its applied migrations describe it, to a snapshot archive.
 
     Returns None for a database without any schema yet (nothing to keep). The code's models
     may name columns that pending migrations have not created, so the rows are read with the
     historical models of the applied migrations.
     """
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    loader = loader or MigrationLoader(connection, ignore_no_migrations=True)
     applied = applied_migrations(connection)
     known = {node for node in applied if node in loader.graph.nodes}
     if not known:
@@ -172,9 +184,8 @@ def snapshot_before(connection: BaseDatabaseWrapper, loader: MigrationLoader) ->
     return None
 
 
-def refusal(connection: BaseDatabaseWrapper, newer: list[Node]) -> str:
+def refusal(connection: BaseDatabaseWrapper, newer: list[Node], loader: MigrationLoader) -> str:
     """The one line that explains a newer schema and how to go back."""
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
     names = ", ".join(f"{app}.{name}" for app, name in newer)
     snapshot = snapshot_before(connection, loader)
     undo = (
@@ -192,10 +203,13 @@ def refusal(connection: BaseDatabaseWrapper, newer: list[Node]) -> str:
     )
 
 
-def check_not_newer(connection: BaseDatabaseWrapper | None = None) -> None:
-    """Raise SchemaError with the refusal line if the database is ahead of the code."""
+def check_not_newer(
+    connection: BaseDatabaseWrapper | None = None, loader: MigrationLoader | None = None
+) -> None:
+    """Raise SchemaError with the refusal line if the database is ahead of the code
+    (`loader`: one already built for this connection, e.g. a migration executor's)."""
     connection = connection or connections[DEFAULT_DB_ALIAS]
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    loader = loader or MigrationLoader(connection, ignore_no_migrations=True)
     newer = newer_migrations(connection, loader)
     if not newer:
         return
@@ -206,7 +220,7 @@ def check_not_newer(connection: BaseDatabaseWrapper | None = None) -> None:
             ", ".join(f"{app}.{name}" for app, name in newer),
         )
         return
-    raise SchemaError(refusal(connection, newer))
+    raise SchemaError(refusal(connection, newer, loader))
 
 
 def all_migrations_recorded() -> bool:
@@ -260,8 +274,9 @@ def require_current(command: str) -> None:
         if all_migrations_recorded():
             return
         connection = connections[DEFAULT_DB_ALIAS]
-        check_not_newer(connection)
-        plan = pending_plan(connection)
+        executor = migration_executor(connection)
+        check_not_newer(connection, executor.loader)
+        plan = pending_plan(connection, executor)
     except SchemaError as exc:
         raise CommandError(f"{command} did nothing: {exc}") from None
     except DatabaseError as exc:

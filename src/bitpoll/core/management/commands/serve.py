@@ -161,8 +161,9 @@ def migrate_if_needed() -> None:
         gc.enable()  # off for a fast start (bitpoll.__main__); migrations may make much garbage
         connection = connections[DEFAULT_DB_ALIAS]
         with schema.migration_lock(connection):
-            refuse_newer_schema()
-            plan = schema.pending_plan(connection)
+            executor = schema.migration_executor(connection)
+            refuse_newer_schema(executor.loader)
+            plan = schema.pending_plan(connection, executor)
             if plan:
                 log.info("Applying %d pending migration(s)...", len(plan))
                 call_command("migrate", interactive=False, verbosity=0)
@@ -177,10 +178,10 @@ def migrate_if_needed() -> None:
         )
 
 
-def refuse_newer_schema() -> None:
+def refuse_newer_schema(loader: Any = None) -> None:
     """Stop with one line when the database has migrations this code does not have."""
     try:
-        schema.check_not_newer()
+        schema.check_not_newer(loader=loader)
     except schema.SchemaError as exc:
         fail("%s", str(exc))
     except DatabaseError:

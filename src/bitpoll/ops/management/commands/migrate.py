@@ -34,8 +34,9 @@ class Command(migrate.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
         with schema.migration_lock(connection):
+            executor = schema.migration_executor(connection)
             try:
-                schema.check_not_newer(connection)
+                schema.check_not_newer(connection, executor.loader)
             except schema.SchemaError as exc:
                 raise CommandError(str(exc)) from None
             # Only a plain `migrate` (forwards to the newest state) is an upgrade; a named
@@ -44,14 +45,14 @@ class Command(migrate.Command):
                 options["app_label"] or options["fake"] or options["plan"] or options["prune"]
             )
             if upgrade and not options["no_snapshot"] and settings.SNAPSHOT_KEEP:
-                self._snapshot(connection, options["verbosity"])
+                self._snapshot(connection, options["verbosity"], executor)
             super().handle(*args, **options)
 
-    def _snapshot(self, connection: Any, verbosity: int) -> None:
-        if not schema.pending_plan(connection):
+    def _snapshot(self, connection: Any, verbosity: int, executor: Any) -> None:
+        if not schema.pending_plan(connection, executor):
             return
         try:
-            path = schema.take_snapshot(connection, settings.SNAPSHOT_KEEP)
+            path = schema.take_snapshot(connection, settings.SNAPSHOT_KEEP, executor.loader)
         except (archive.ArchiveError, DatabaseError, OSError) as exc:
             text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise CommandError(
