@@ -93,7 +93,7 @@ def test_the_triggers_are_there_after_every_migration() -> None:
             expected.add("polls_vote_unfold_delete")
         else:
             cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-            expected = {"polls_vote_unfold"}
+            expected = {"polls_vote_unfold", "polls_vote_unfold_insert"}
         assert expected <= {row[0] for row in cursor.fetchall()}
 
 
@@ -171,6 +171,28 @@ def test_any_other_write_to_votes_empties_the_string(change: str) -> None:
     assert read(poll) == by_orm(poll)
     assert fold.refold(poll_ids=[poll.pk]) >= 1
     assert_fresh(poll)
+
+
+def test_votes_of_several_answers_inserted_at_once_empty_each_string() -> None:
+    """One INSERT of votes for two answers: on PostgreSQL the trigger runs once for the whole
+    statement (migration 0014), and must empty both."""
+    poll = make()
+    bob = answer(poll, "Bob", 0)
+    carol = answer(poll, "Carol", 1)
+    dave = answer(poll, "Dave", 2)
+    option = Option.objects.create(poll=poll, date="2030-06-01", order=9)
+    no = poll.choices.last()
+    assert no is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO polls_vote (entry_id, option_id, choice_id, comment) "
+            "VALUES (%s, %s, %s, ''), (%s, %s, %s, '')",
+            [bob.pk, option.pk, no.pk, carol.pk, option.pk, no.pk],
+        )
+    folded = stored(poll)
+    assert folded[bob.pk] == "" and folded[carol.pk] == ""
+    assert folded[dave.pk] != ""
+    assert read(poll) == by_orm(poll)
 
 
 def test_the_page_reads_the_stored_string_only_under_the_polls_key() -> None:
