@@ -134,6 +134,13 @@ def pending_plan(connection: BaseDatabaseWrapper, executor: Any = None) -> list[
     return executor.migration_plan(executor.loader.graph.leaf_nodes())
 
 
+def checked_plan(connection: BaseDatabaseWrapper) -> list[tuple[Any, bool]]:
+    """pending_plan(), after check_not_newer() (which raises SchemaError), from one loader."""
+    executor = migration_executor(connection)
+    check_not_newer(connection, executor.loader)
+    return pending_plan(connection, executor)
+
+
 def take_snapshot(
     connection: BaseDatabaseWrapper, keep: int, loader: MigrationLoader | None = None
 ) -> Path | None:
@@ -273,10 +280,7 @@ def require_current(command: str) -> None:
     try:
         if all_migrations_recorded():
             return
-        connection = connections[DEFAULT_DB_ALIAS]
-        executor = migration_executor(connection)
-        check_not_newer(connection, executor.loader)
-        plan = pending_plan(connection, executor)
+        plan = checked_plan(connections[DEFAULT_DB_ALIAS])
     except SchemaError as exc:
         raise CommandError(f"{command} did nothing: {exc}") from None
     except DatabaseError as exc:

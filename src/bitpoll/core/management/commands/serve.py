@@ -161,9 +161,10 @@ def migrate_if_needed() -> None:
         gc.enable()  # off for a fast start (bitpoll.__main__); migrations may make much garbage
         connection = connections[DEFAULT_DB_ALIAS]
         with schema.migration_lock(connection):
-            executor = schema.migration_executor(connection)
-            refuse_newer_schema(executor.loader)
-            plan = schema.pending_plan(connection, executor)
+            try:
+                plan = schema.checked_plan(connection)
+            except schema.SchemaError as exc:
+                fail("%s", str(exc))
             if plan:
                 log.info("Applying %d pending migration(s)...", len(plan))
                 call_command("migrate", interactive=False, verbosity=0)
@@ -178,10 +179,10 @@ def migrate_if_needed() -> None:
         )
 
 
-def refuse_newer_schema(loader: Any = None) -> None:
+def refuse_newer_schema() -> None:
     """Stop with one line when the database has migrations this code does not have."""
     try:
-        schema.check_not_newer(loader=loader)
+        schema.check_not_newer()
     except schema.SchemaError as exc:
         fail("%s", str(exc))
     except DatabaseError:
