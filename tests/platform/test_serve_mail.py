@@ -59,10 +59,15 @@ def sender_of(server: Any, after: int = 0, timeout: float = 30) -> int:
 
 
 def gone(pid: int, timeout: float = 30) -> bool:
+    """Whether the process is gone (or a zombie) within `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        stat = Path(f"/proc/{pid}/stat")
-        if not stat.exists() or stat.read_text().split(") ")[-1].startswith("Z"):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1]
+        except (FileNotFoundError, ProcessLookupError):
+            # Reaped: the file went, or went between its opening and its reading.
+            return True
+        if state.startswith("Z"):
             return True
         time.sleep(0.05)
     return False
