@@ -6,6 +6,10 @@ freshly built wheel) over 9p read-only and has no network: its only NIC is
 QEMU's user-mode network with `restrict=on`, which lets nothing out and
 only forwards the ports given in `forwards` from the host's 127.0.0.1.
 Commands run through the guest agent's `guest-exec`.
+
+A guest that stops answering is reported with what the host can still see:
+whether QEMU runs, the state QEMU's monitor (QMP) gives the guest, and the
+end of the serial console, where the kernel and journald's warnings go.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +31,9 @@ from pathlib import Path
 from vmimage import Image
 
 BOOT_TIMEOUT = float(__import__("os").environ.get("SYSTEM_TESTS_BOOT_TIMEOUT", "300"))
+# How long past a call's own timeout the guest agent may take before the guest counts as
+# lost: a TCG guest on a busy host can stall for a while and then go on.
+AGENT_PATIENCE = float(os.environ.get("SYSTEM_TESTS_AGENT_PATIENCE", "240"))
 _KVM_GET_API_VERSION = 0xAE00
 _KVM_PROBE_SECONDS = 15
 
@@ -50,6 +58,10 @@ class Result:
 
 class GuestError(Exception):
     pass
+
+
+class AgentSilent(GuestError):
+    """The guest agent did not answer within the time given."""
 
 
 def qemu_binary() -> str | None:
@@ -97,6 +109,7 @@ class Agent:
         self.path = path
         self.sock: socket.socket | None = None
         self.buffer = b""
+        self.calls = 0
 
     def _connect(self) -> socket.socket:
         if self.sock is None:
@@ -147,19 +160,60 @@ class Agent:
                 return True
         return False
 
+    def send(self, command: str, **arguments: object) -> str:
+        """Send a command; returns the id its reply will carry (the agent echoes it)."""
+        self.calls += 1
+        ident = f"bitpoll-{self.calls}"
+        self._send({"execute": command, "arguments": arguments, "id": ident})
+        return ident
+
+    def reply(self, command: str, ident: str, timeout: float) -> object:
+        """The reply to the command sent as `ident`. Replies to earlier commands, which
+        came after their caller had given up on them, are dropped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read(max(0.0, deadline - time.monotonic()))
+            if reply is None:
+                raise AgentSilent(f"no answer from the guest agent to {command}")
+            if reply.get("id") != ident:
+                continue
+            if "error" in reply:
+                raise GuestError(f"{command}: {reply['error']}")
+            return reply.get("return")
+
     def call(self, command: str, timeout: float = 60, **arguments: object) -> object:
-        self._send({"execute": command, "arguments": arguments})
-        reply = self._read(timeout)
-        if reply is None:
-            raise GuestError(f"no answer from the guest agent to {command}")
-        if "error" in reply:
-            raise GuestError(f"{command}: {reply['error']}")
-        return reply["return"]
+        return self.reply(command, self.send(command, **arguments), timeout)
 
     def close(self) -> None:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
+
+
+class Monitor:
+    """QEMU's monitor (QMP) over its unix socket: what QEMU says of the guest."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def status(self, timeout: float = 10) -> str:
+        """The guest's run state (running, paused, guest-panicked, ...), or why it is unknown."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                sock.connect(str(self.path))
+                stream = sock.makefile("rwb")
+                json.loads(stream.readline())  # the greeting
+                for command in ("qmp_capabilities", "query-status"):
+                    stream.write(json.dumps({"execute": command}).encode() + b"\n")
+                    stream.flush()
+                    while "return" not in (reply := json.loads(stream.readline())):
+                        if "error" in reply:
+                            return f"unknown ({reply['error']})"
+                state = reply["return"]
+                return str(state.get("status", state)) if isinstance(state, dict) else str(state)
+        except (OSError, ValueError) as error:
+            return f"unknown ({error})"
 
 
 class VM:
@@ -169,14 +223,17 @@ class VM:
         self.shares = shares
         self.console = workdir / "console.log"
         self.agent = Agent(workdir / "qga.sock")
+        self.monitor = Monitor(workdir / "qmp.sock")
         self.process: subprocess.Popen[bytes] | None = None
+        # Set once the guest has stopped answering: every later call fails at once with it.
+        self.lost: str | None = None
         self.accel = "kvm" if kvm_usable(image.kernel) else "tcg"
 
     def command_line(self) -> list[str]:
         overlay = self.workdir / "overlay.qcow2"
         qemu = qemu_binary()
         assert qemu is not None
-        cmd = [qemu, "-nodefaults", "-no-reboot", "-display", "none", "-m", "2048", "-smp", "2"]
+        cmd = [qemu, "-nodefaults", "-no-reboot", "-display", "none", "-m", "3072", "-smp", "2"]
         cmd += ["-accel", self.accel]
         if self.accel == "kvm":
             cmd += ["-cpu", "host"]
@@ -184,6 +241,9 @@ class VM:
         cmd += ["-append", "root=/dev/vda rw console=ttyS0 quiet systemd.show_status=0"]
         cmd += ["-drive", f"file={overlay},if=virtio,format=qcow2,cache=unsafe"]
         cmd += ["-serial", f"file:{self.console}"]
+        cmd += ["-qmp", f"unix:{self.monitor.path},server=on,wait=off"]
+        # A guest kernel's panic shows as the state guest-panicked instead of a silent guest.
+        cmd += ["-device", "pvpanic", "-action", "panic=pause"]
         cmd += ["-device", "virtio-rng-pci"]
         cmd += ["-device", "virtio-serial"]
         cmd += ["-chardev", f"socket,path={self.agent.path},server=on,wait=off,id=qga0"]
@@ -251,7 +311,10 @@ class VM:
         assert self.process is not None
         if self.process.poll() is not None:
             log = (self.workdir / "qemu.log").read_text(errors="replace")
-            raise GuestError(f"QEMU exited with {self.process.returncode}:\n{log}")
+            raise GuestError(
+                f"QEMU exited with {self.process.returncode}:\n{log}\n"
+                f"The guest's console (last lines):\n{self.console_tail(80)}"
+            )
 
     def console_tail(self, lines: int = 40) -> str:
         try:
@@ -259,6 +322,36 @@ class VM:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+    def call(self, command: str, timeout: float = 60, **arguments: object) -> object:
+        """A guest agent command. A reply later than `timeout` is still taken, up to
+        AGENT_PATIENCE more, and said on stderr; past that the guest is lost, and this
+        and every later call raise GuestError with what the host sees of it."""
+        if self.lost is not None:
+            raise GuestError(f"the guest was lost earlier:\n{self.lost}")
+        started = time.monotonic()
+        ident = self.agent.send(command, **arguments)
+        try:
+            return self.agent.reply(command, ident, timeout)
+        except AgentSilent:
+            pass
+        self._check_alive()
+        try:
+            result = self.agent.reply(command, ident, AGENT_PATIENCE)
+        except AgentSilent:
+            waited = time.monotonic() - started
+            self.lost = (
+                f"the guest agent has not answered {command} for {waited:.0f} s;"
+                f" QEMU runs, its monitor gives the guest's state as"
+                f" {self.monitor.status()!r}.\nThe guest's console (last lines):\n"
+                f"{self.console_tail(80)}"
+            )
+            raise GuestError(self.lost) from None
+        sys.stderr.write(
+            f"vmguest: the guest agent answered {command} after"
+            f" {time.monotonic() - started:.0f} s\n"
+        )
+        return result
 
     def spawn(self, command: str, stdin: str | None = None) -> int:
         """Start `sh -c command` in the guest; returns the guest pid."""
@@ -269,7 +362,7 @@ class VM:
         }
         if stdin is not None:
             arguments["input-data"] = base64.b64encode(stdin.encode()).decode()
-        started = self.agent.call("guest-exec", **arguments)
+        started = self.call("guest-exec", **arguments)
         assert isinstance(started, dict)
         return int(started["pid"])
 
@@ -277,7 +370,7 @@ class VM:
         deadline = time.monotonic() + timeout
         delay = 0.05
         while True:
-            status = self.agent.call("guest-exec-status", pid=pid)
+            status = self.call("guest-exec-status", pid=pid)
             assert isinstance(status, dict)
             if status.get("exited"):
                 return Result(

@@ -14,7 +14,8 @@
 # python-ldap (for django-auth-ldap, Bitpoll's `ldap` extra) has no wheels:
 # Debian's python3-ldap (with its pyasn1) is linked into the venv instead of
 # building it; slapd (disabled, the tests run their own) is there for the
-# LDAP tests.
+# LDAP tests. journald copies warnings and worse to the serial console, which
+# the tests read when a guest stops answering.
 #
 # The packages below and this script are the cache key of the image
 # (tests/system/image.py): change either and the next run rebuilds.
@@ -43,6 +44,7 @@ mmdebstrap --variant=apt --quiet \
 	--customize-hook='chroot "$1" systemctl disable postgresql.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer slapd.service || true' \
 	--customize-hook='chroot "$1" systemctl mask systemd-networkd-wait-online.service getty@tty1.service || true' \
 	--customize-hook='mkdir -p "$1/mnt/project" "$1/mnt/wheel"' \
+	--customize-hook='mkdir -p "$1/etc/systemd/journald.conf.d" && printf "[Journal]\nForwardToConsole=yes\nMaxLevelConsole=warning\nTTYPath=/dev/ttyS0\n" > "$1/etc/systemd/journald.conf.d/console.conf"' \
 	"$suite" "$root"
 
 cp "$root"/boot/vmlinuz-* "$work/vmlinuz"
