@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -118,3 +120,32 @@ def test_a_silent_guest_is_lost_with_what_the_host_sees(
             vm.call("guest-ping", timeout=30)
     finally:
         vm.stop()
+
+
+def test_the_emulator_does_not_outlive_a_killed_test_process(tmp_path: Path) -> None:
+    # What VM.start does, with `sleep` standing in for QEMU, in a process then killed as
+    # CI's cleanup kills a pytest (SIGTERM: no fixture's teardown runs).
+    program = (
+        "import subprocess, sys, time; sys.path.insert(0, sys.argv[1]); import vmguest;"
+        " child = subprocess.Popen(['sleep', '300'], preexec_fn=vmguest._die_with_parent);"
+        " print(child.pid, flush=True); time.sleep(300)"
+    )
+    here = str(Path(vmguest.__file__).parent)
+    parent = subprocess.Popen([sys.executable, "-c", program, here], stdout=subprocess.PIPE)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert Path(f"/proc/{child}").exists()
+    parent.terminate()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return not state.startswith("Z")

@@ -15,12 +15,14 @@ end of the serial console, where the kernel and journald's warnings go.
 from __future__ import annotations
 
 import base64
+import ctypes
 import fcntl
 import json
 import os
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -30,12 +32,13 @@ from pathlib import Path
 
 from vmimage import Image
 
-BOOT_TIMEOUT = float(__import__("os").environ.get("SYSTEM_TESTS_BOOT_TIMEOUT", "300"))
+BOOT_TIMEOUT = float(os.environ.get("SYSTEM_TESTS_BOOT_TIMEOUT", "300"))
 # How long past a call's own timeout the guest agent may take before the guest counts as
 # lost: a TCG guest on a busy host can stall for a while and then go on.
 AGENT_PATIENCE = float(os.environ.get("SYSTEM_TESTS_AGENT_PATIENCE", "240"))
 _KVM_GET_API_VERSION = 0xAE00
 _KVM_PROBE_SECONDS = 15
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -100,6 +103,15 @@ def kvm_usable(kernel: Path) -> bool:
     except subprocess.TimeoutExpired:
         return False
     return True
+
+
+def _die_with_parent() -> None:
+    """In the child before QEMU starts: killed when the test process ends, however it
+    ends. A pytest stopped with SIGTERM (CI's cleanup) runs no fixture's teardown, and
+    its guest would go on using the CPU."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
 
 
 class Agent:
@@ -279,6 +291,7 @@ class VM:
             stdin=subprocess.DEVNULL,
             stdout=open(self.workdir / "qemu.log", "wb"),
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + BOOT_TIMEOUT
         while not self.agent.path.exists():
